@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A collector fills its sections of a snapshot. The runner (runner.c) runs every
+ * collector in its own thread with a deadline; a collector works on a private snapshot
+ * and the runner moves its sections into the published one only when it finished in
+ * time, so a late collector can never write into a snapshot that outputs are reading.
+ */
+#ifndef PW_COLLECTOR_H
+#define PW_COLLECTOR_H
+
+#include <stddef.h>
+
+#include "options.h"
+#include "snapshot.h"
+
+/* Where collectors read from: directory fds of the proc and sys roots. */
+struct pw_env {
+	int proc_fd;
+	int sys_fd;
+	const struct pw_options *opts;
+};
+
+int pw_env_open(struct pw_env *env, const struct pw_options *opts, char *err, size_t errlen);
+void pw_env_close(struct pw_env *env);
+
+enum pw_section {
+	PW_SEC_CPU = 1u << 0,
+	PW_SEC_MEMORY = 1u << 1,
+	PW_SEC_NETWORK = 1u << 2,
+	PW_SEC_DISK = 1u << 3,
+	PW_SEC_PERF = 1u << 4, /* never null: on failure available=false with the reason */
+	PW_SEC_BPF = 1u << 5,
+};
+
+struct collector {
+	const char *name;   /* the key in "errors" */
+	unsigned sections;  /* enum pw_section bits it fills */
+	size_t state_size;  /* zeroed state handed to every call */
+	/* Once, before the first collect. A failure makes every snapshot carry the error. */
+	int (*init)(void *state, const struct pw_env *env, char *err, size_t errlen);
+	/*
+	 * Fills its sections of out (a private snapshot of the collector's own, reused from
+	 * one call to the next, so arrays stay allocated). Returns 0, or a negative errno
+	 * with the reason in err; then its sections become null in the published snapshot.
+	 */
+	int (*collect)(void *state, const struct pw_env *env, struct snapshot *out, char *err, size_t errlen);
+	void (*destroy)(void *state); /* accepts a state whose init failed */
+};
+
+/* The collectors of a normal run, in the order their errors are listed. */
+extern const struct collector *const pw_collectors[];
+extern const size_t pw_n_collectors;
+
+#endif

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef PW_RUNNER_H
+#define PW_RUNNER_H
+
+#include <stdint.h>
+
+#include "collect/collector.h"
+
+struct runner;
+
+struct runner_stats {
+	uint64_t cpu_ns;   /* thread CPU time of the last run */
+	uint64_t wall_ns;
+	bool late;
+};
+
+int runner_create(struct runner **ret, const struct collector *const *list, size_t n,
+		  const struct pw_env *env);
+/*
+ * Runs every collector at once and waits until all are done or deadline_ns
+ * (CLOCK_MONOTONIC) passes. Finished collectors' sections are moved into out; a
+ * failed or late one's sections are null with the reason in out->errors.
+ */
+void runner_collect(struct runner *r, struct snapshot *out, uint64_t deadline_ns);
+size_t runner_count(const struct runner *r);
+const char *runner_name(const struct runner *r, size_t i);
+struct runner_stats runner_stats(const struct runner *r, size_t i);
+void runner_destroy(struct runner *r); /* accepts NULL */
+
+#endif

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "options.h"
+
+int main(int argc, char **argv)
+{
+	struct pw_options opts;
+	int rc;
+
+	rc = pw_parse_options(argc, argv, &opts);
+	if (rc == 1)
+		return 0;
+	if (rc)
+		return rc;
+	pw_log_set_level(opts.log_level);
+	return pw_daemon_run(&opts);
+}

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: MIT */
+#include "output/jsonw.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+void jw_init(struct jw *w, struct pw_buf *b)
+{
+	memset(w, 0, sizeof(*w));
+	w->b = b;
+}
+
+static void jw_sep(struct jw *w)
+{
+	if (w->after_key) {
+		w->after_key = false;
+		return;
+	}
+	if (w->has_items[w->depth])
+		pw_buf_append(w->b, ",", 1);
+	w->has_items[w->depth] = true;
+}
+
+static void jw_open(struct jw *w, char c)
+{
+	jw_sep(w);
+	pw_buf_append(w->b, &c, 1);
+	if (w->depth < JW_MAX_DEPTH - 1)
+		w->depth++;
+	w->has_items[w->depth] = false;
+}
+
+static void jw_close(struct jw *w, char c)
+{
+	pw_buf_append(w->b, &c, 1);
+	if (w->depth > 0)
+		w->depth--;
+}
+
+void jw_obj_begin(struct jw *w) { jw_open(w, '{'); }
+void jw_obj_end(struct jw *w) { jw_close(w, '}'); }
+void jw_arr_begin(struct jw *w) { jw_open(w, '['); }
+void jw_arr_end(struct jw *w) { jw_close(w, ']'); }
+
+/* Length of a valid UTF-8 sequence at s (at most n bytes), 0 when invalid. */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len, i;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* overlong forms, surrogates and values past U+10FFFF are not UTF-8 */
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+void json_escape_append(struct pw_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run = 0;
+
+	while (i < n) {
+		unsigned char c = p[i];
+		size_t l;
+
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			run++;
+			i++;
+			continue;
+		}
+		if (run)
+			pw_buf_append(b, (const char *)p + i - run, run);
+		run = 0;
+		if (c == '"') {
+			pw_buf_append(b, "\\\"", 2);
+		} else if (c == '\\') {
+			pw_buf_append(b, "\\\\", 2);
+		} else if (c == '\n') {
+			pw_buf_append(b, "\\n", 2);
+		} else if (c == '\t') {
+			pw_buf_append(b, "\\t", 2);
+		} else if (c == '\r') {
+			pw_buf_append(b, "\\r", 2);
+		} else if (c < 0x20 || c == 0x7f) {
+			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+			pw_buf_append(b, e, 6);
+		} else {
+			l = utf8_seq_len(p + i, n - i);
+			if (l == 0) {
+				pw_buf_append(b, "\\ufffd", 6);
+				i++;
+				continue;
+			}
+			pw_buf_append(b, (const char *)p + i, l);
+			i += l;
+			continue;
+		}
+		i++;
+	}
+	if (run)
+		pw_buf_append(b, (const char *)p + n - run, run);
+}
+
+void jw_key(struct jw *w, const char *key)
+{
+	jw_sep(w);
+	pw_buf_append(w->b, "\"", 1);
+	json_escape_append(w->b, key, strlen(key));
+	pw_buf_append(w->b, "\":", 2);
+	w->after_key = true;
+}
+
+void jw_strn(struct jw *w, const char *s, size_t n)
+{
+	jw_sep(w);
+	pw_buf_append(w->b, "\"", 1);
+	json_escape_append(w->b, s, n);
+	pw_buf_append(w->b, "\"", 1);
+}
+
+void jw_str(struct jw *w, const char *s)
+{
+	if (!s) {
+		jw_null(w);
+		return;
+	}
+	jw_strn(w, s, strlen(s));
+}
+
+void jw_u64(struct jw *w, uint64_t v)
+{
+	char tmp[24];
+	int n = snprintf(tmp, sizeof(tmp), "%" PRIu64, v);
+
+	jw_sep(w);
+	pw_buf_append(w->b, tmp, (size_t)n);
+}
+
+void jw_i64(struct jw *w, int64_t v)
+{
+	char tmp[24];
+	int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
+
+	jw_sep(w);
+	pw_buf_append(w->b, tmp, (size_t)n);
+}
+
+void jw_double(struct jw *w, double v)
+{
+	char tmp[40];
+	int n;
+
+	if (!isfinite(v)) {
+		jw_null(w);
+		return;
+	}
+	if (v == 0)
+		v = 0; /* no "-0" */
+	if (fabs(v) < 1e15 && v == (double)(int64_t)v)
+		n = snprintf(tmp, sizeof(tmp), "%" PRId64, (int64_t)v);
+	else
+		n = snprintf(tmp, sizeof(tmp), "%.12g", v);
+	jw_sep(w);
+	pw_buf_append(w->b, tmp, (size_t)n);
+}
+
+void jw_bool(struct jw *w, bool v)
+{
+	jw_sep(w);
+	pw_buf_puts(w->b, v ? "true" : "false");
+}
+
+void jw_null(struct jw *w)
+{
+	jw_sep(w);
+	pw_buf_append(w->b, "null", 4);
+}
+
+void jw_raw(struct jw *w, const char *json, size_t n)
+{
+	jw_sep(w);
+	pw_buf_append(w->b, json, n);
+}
