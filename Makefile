@@ -139,12 +139,14 @@ run: deps all
 	$(Q)scripts/run.sh $(BUILD)/perfwatch
 
 # The whole suite: gcc build, clang build, unit tests under ASan+UBSan, the integration
-# tests against the real kernel and the real binary, then bounded fuzzing.
+# tests against the real kernel and the real binary, the extra suites that mk/*.mk add
+# to TEST_EXTRA (the browser test), then bounded fuzzing.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory check-clang
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory integration
+	$(Q)$(if $(TEST_EXTRA),$(MAKE) --no-print-directory $(TEST_EXTRA))
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
 
 check-clang:
