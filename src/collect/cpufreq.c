@@ -44,8 +44,9 @@ int cpuinfo_parse_mhz(const char *buf, size_t len, double *mhz, uint32_t cap)
 		if (end - p < 7 || strncasecmp(p, "cpu mhz", 7))
 			continue;
 		q = pw_skip_blanks(q, end);
+		/* s390's "cpu MHz dynamic"/"cpu MHz static": not one value per CPU */
 		if (q == end || *q != ':')
-			return -EBADMSG;
+			continue;
 		q++;
 		if (pw_scan_udecimal(&q, end, &v) < 0)
 			return -EBADMSG;
