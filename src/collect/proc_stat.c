@@ -160,34 +160,69 @@ static uint32_t total_fields(uint32_t n_fields)
 	return n_fields < PW_CT_GUEST ? n_fields : PW_CT_GUEST;
 }
 
-void pw_cpu_times_percent(const struct pw_cpu_times *prev, const struct pw_cpu_times *cur,
-			  uint32_t n_fields, struct pw_cpu_pct *ret)
+/*
+ * The deltas of one cpu line into d[] (a column that went backwards counts 0) and their
+ * total without guest columns; false when there is nothing to divide by: the line's
+ * total went backwards (a reset) or did not move.
+ */
+static bool times_delta(const struct pw_cpu_times *prev, const struct pw_cpu_times *cur, uint32_t n_fields,
+			double d[PW_CT_NUM], double *ret_total)
 {
 	uint32_t nt = total_fields(n_fields), i;
-	double d[PW_CT_NUM], total = 0, raw_prev = 0, raw_cur = 0, idle;
-	struct pw_cpu_pct pct;
+	double total = 0, raw_prev = 0, raw_cur = 0;
 
-	for (i = 0; i < PW_CT_NUM; i++) {
+	for (i = 0; i < n_fields; i++) {
 		uint64_t delta;
 
-		pct.field[i] = NAN;
-		d[i] = i < n_fields && pw_delta(prev->t[i], cur->t[i], &delta) ? (double)delta : 0;
+		d[i] = pw_delta(prev->t[i], cur->t[i], &delta) ? (double)delta : 0;
 	}
-	pct.busy = NAN;
+	for (; i < PW_CT_NUM; i++)
+		d[i] = 0;
 	for (i = 0; i < nt; i++) {
 		total += d[i];
 		raw_prev += (double)prev->t[i];
 		raw_cur += (double)cur->t[i];
 	}
-	if (raw_cur < raw_prev || !(total > 0)) {
-		*ret = pct;
-		return;
+	if (raw_cur < raw_prev || !(total > 0))
+		return false;
+	*ret_total = total;
+	return true;
+}
+
+static double clamp_pct(double v) { return fmin(fmax(v, 0.0), 100.0); }
+
+/* psutil _cpu_busy_time(): everything but idle and iowait */
+static double busy_pct(const double d[PW_CT_NUM], uint32_t n_fields, double total)
+{
+	double idle = d[PW_CT_IDLE] + (n_fields > PW_CT_IOWAIT ? d[PW_CT_IOWAIT] : 0);
+
+	return clamp_pct((total - idle) / total * 100.0);
+}
+
+void pw_cpu_times_percent(const struct pw_cpu_times *prev, const struct pw_cpu_times *cur,
+			  uint32_t n_fields, struct pw_cpu_pct *ret)
+{
+	struct pw_cpu_pct pct;
+	double d[PW_CT_NUM], total;
+	uint32_t i;
+
+	for (i = 0; i < PW_CT_NUM; i++)
+		pct.field[i] = NAN;
+	pct.busy = NAN;
+	if (times_delta(prev, cur, n_fields, d, &total)) {
+		for (i = 0; i < n_fields; i++)
+			pct.field[i] = clamp_pct(d[i] / total * 100.0);
+		pct.busy = busy_pct(d, n_fields, total);
 	}
-	for (i = 0; i < n_fields; i++)
-		pct.field[i] = fmin(fmax(d[i] / total * 100.0, 0.0), 100.0);
-	idle = d[PW_CT_IDLE] + (n_fields > PW_CT_IOWAIT ? d[PW_CT_IOWAIT] : 0);
-	pct.busy = fmin(fmax((total - idle) / total * 100.0, 0.0), 100.0);
 	*ret = pct;
+}
+
+/* Only the busy share: what per_core needs, without the per-column divisions. */
+static double cpu_busy_percent(const struct pw_cpu_times *prev, const struct pw_cpu_times *cur, uint32_t n_fields)
+{
+	double d[PW_CT_NUM], total;
+
+	return times_delta(prev, cur, n_fields, d, &total) ? busy_pct(d, n_fields, total) : NAN;
 }
 
 static void set_overall(struct pw_cpu *c, const struct pw_cpu_pct *p)
@@ -225,8 +260,7 @@ int proc_stat_fill_cpu(const struct pw_proc_stat *prev, const struct pw_proc_sta
 		if (comparable && j < prev->n_cpus && prev->cpus[j].id == cc->id) {
 			if (j != i)
 				same_cpus = false;
-			pw_cpu_times_percent(&prev->cpus[j].times, &cc->times, cur->n_fields, &pct);
-			c->per_core[i] = pct.busy;
+			c->per_core[i] = cpu_busy_percent(&prev->cpus[j].times, &cc->times, cur->n_fields);
 		} else {
 			same_cpus = false;
 			c->per_core[i] = NAN; /* came online since the previous sample */

@@ -57,7 +57,8 @@ static inline int pw_scan_u64(const char **pp, const char *end, uint64_t *ret)
 	while (p < end && pw_is_digit(*p)) {
 		unsigned d = (unsigned)(*p - '0');
 
-		if (v > (UINT64_MAX - d) / 10)
+		/* constants only: no division per digit */
+		if (v >= UINT64_MAX / 10 && (v > UINT64_MAX / 10 || d > UINT64_MAX % 10))
 			return -ERANGE;
 		v = v * 10 + d;
 		p++;
