@@ -58,6 +58,8 @@ Test(thermal, sensors_on_fixture_trees)
 		{ "sys/linux-2.6.32", 4, { 35, 36, 37, 38 } },
 		/* AMD: per-CCD Tccd*, not Tctl/Tdie */
 		{ "sys/epyc-k10temp", 2, { 52, 53.5 } },
+		/* an ARM board's hwmon named cpu_thermal: all of its inputs, once */
+		{ "sys/rpi4", 1, { 51.121 } },
 		/* no hwmon: thermal zones whose type says cpu, a cold one included */
 		{ "sys/arm-thermal-zones", 2, { 48.686, -2.5 } },
 		/* this machine (a VM): no sensors at all */
