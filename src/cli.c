@@ -25,6 +25,7 @@ enum {
 	OPT_PERF_SOURCE,
 	OPT_USER,
 	OPT_LOG_LEVEL,
+	OPT_LOG_FILE,
 	OPT_NO_PER_CPU,
 	OPT_PROC_ROOT,
 	OPT_SYS_ROOT,
@@ -47,6 +48,7 @@ static const struct option long_options[] = {
 	{ "perf-source", required_argument, NULL, OPT_PERF_SOURCE },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "log-file", required_argument, NULL, OPT_LOG_FILE },
 	{ "no-per-cpu-metrics", no_argument, NULL, OPT_NO_PER_CPU },
 	{ "proc-root", required_argument, NULL, OPT_PROC_ROOT },
 	{ "sys-root", required_argument, NULL, OPT_SYS_ROOT },
@@ -95,8 +97,11 @@ void pw_print_usage(FILE *f)
 		"  --retention SPEC       how long each tier is kept (default raw=24h,minute=14d,hour=365d)\n"
 		"\n"
 		"Operation:\n"
-		"  --user NAME            drop to this user once BPF, perf events and the socket are set up\n"
+		"  --user NAME            drop to this user once BPF, perf events and the socket are set up,\n"
+		"                         keeping only the capabilities collection still needs\n"
 		"  --log-level LEVEL      error|warn|info|debug (default info)\n"
+		"  --log-file PATH        append the log to PATH instead of stderr; SIGHUP reopens it\n"
+		"                         (after logrotate moved it)\n"
 		"  --proc-root DIR        read procfs from DIR instead of /proc (tests, benchmarks)\n"
 		"  --sys-root DIR         read sysfs from DIR instead of /sys\n"
 		"  -h, --help             this text\n"
@@ -221,6 +226,11 @@ int pw_parse_options(int argc, char **argv, struct pw_options *o)
 				o->log_level = PW_LOG_DEBUG;
 			else
 				return usage_error("--log-level is one of error, warn, info, debug; not '%s'", optarg);
+			break;
+		case OPT_LOG_FILE:
+			if (!*optarg)
+				return usage_error("%s", "--log-file needs a path");
+			o->log_file = optarg;
 			break;
 		case OPT_NO_PER_CPU:
 			o->no_per_cpu_metrics = true;

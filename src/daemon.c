@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,23 +49,116 @@ static uint64_t self_rss_bytes(int proc_self_fd)
 	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
-/* Waits until the absolute monotonic time `until`; returns the signal that came, or 0. */
+/*
+ * Waits until the absolute monotonic time `until` for one of sigs; returns the signal
+ * that came, or 0. A time already past still looks once for a pending signal, so a
+ * daemon that runs late keeps answering SIGTERM.
+ */
 static int wait_until(const sigset_t *sigs, uint64_t until)
 {
 	for (;;) {
 		uint64_t now = pw_mono_ns();
-		struct timespec rel;
+		struct timespec rel = pw_ns_to_ts(now < until ? until - now : 0);
 		int sig;
 
-		if (now >= until)
-			return 0;
-		rel = pw_ns_to_ts(until - now);
 		sig = sigtimedwait(sigs, NULL, &rel);
 		if (sig > 0)
 			return sig;
-		if (errno != EINTR && errno != EAGAIN)
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN || pw_mono_ns() >= until)
 			return 0;
 	}
+}
+
+static long long read_perf_paranoid(void)
+{
+	char buf[32];
+	long long v;
+	ssize_t n;
+	int fd;
+
+	/* the host's setting, also when --proc-root points at a fixture tree */
+	fd = open("/proc/sys/kernel/perf_event_paranoid", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return PW_PARANOID_UNKNOWN;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return PW_PARANOID_UNKNOWN;
+	buf[n] = '\0';
+	return sscanf(buf, "%lld", &v) == 1 ? v : PW_PARANOID_UNKNOWN;
+}
+
+/* Says at start who we run as, with which capabilities, and what we cannot do without the others. */
+static void report_privileges(const struct pw_options *o)
+{
+	enum pw_log_level level = o->json ? PW_LOG_DEBUG : PW_LOG_INFO; /* --json stays quiet */
+	bool want_bpf = o->perf_source == PW_PERF_AUTO || o->perf_source == PW_PERF_OPT_BPF;
+	bool want_perf_stat = o->perf_source == PW_PERF_AUTO || o->perf_source == PW_PERF_OPT_PERF_STAT;
+	char caps[512], serious[512], minor[256];
+
+	pw_describe_caps(caps, sizeof(caps));
+	pw_log(level, "running as uid %u, capabilities: %s", (unsigned)geteuid(), caps);
+	pw_caps_consequences(want_bpf, want_perf_stat, read_perf_paranoid(), serious, sizeof(serious), minor,
+			     sizeof(minor));
+	if (serious[0])
+		pw_warn("%s", serious);
+	if (minor[0])
+		pw_log(level, "%s", minor);
+}
+
+/* --user: the log file must stay reopenable (SIGHUP) by the user we become. */
+static void hand_log_over(const char *user)
+{
+	const char *path = pw_log_path();
+	struct passwd *pw;
+
+	if (!path || geteuid() != 0)
+		return;
+	pw = getpwnam(user);
+	if (pw && chown(path, pw->pw_uid, pw->pw_gid) < 0)
+		pw_warn("--log-file %s: cannot hand it to %s: %s (SIGHUP may not reopen it)", path, user,
+			strerror(errno));
+}
+
+/*
+ * After set-up (BPF programs loaded and attached, perf events open, the perf child
+ * running, the socket bound, the database open and handed over) and one collection:
+ * give up what collection no longer needs. With --user, switch to that user; without
+ * it, a non-root service started with capabilities keeps only the needed ones; root
+ * without --user stays root. What is still needed was found by test on Linux 6.18
+ * (tests/integration/test_privileges.py): nothing for the eBPF source (map and perf
+ * event fds stay usable without capabilities); CAP_PERFMON for the perf-stat source,
+ * whose supervisor restarts `perf stat -a` when it dies.
+ */
+static int drop_privileges(const struct pw_options *o, enum pw_perf_source src)
+{
+	cap_value_t keep[1];
+	size_t n_keep = 0;
+	char err[256], caps[512];
+
+	if (!o->user) {
+		pw_describe_caps(caps, sizeof(caps));
+		if (geteuid() == 0 || !strcmp(caps, "none"))
+			return 0;
+	}
+	if (src == PW_PERF_SOURCE_PERF_STAT && pw_has_cap(CAP_PERFMON))
+		keep[n_keep++] = CAP_PERFMON;
+	if (o->user)
+		hand_log_over(o->user);
+	if (pw_drop_privileges(o->user, keep, n_keep, err, sizeof(err)) < 0) {
+		if (o->user) {
+			pw_err("cannot switch to user %s: %s", o->user, err);
+			return -1;
+		}
+		pw_warn("cannot give up unneeded capabilities: %s", err);
+		return 0;
+	}
+	pw_describe_caps(caps, sizeof(caps));
+	pw_info("%s%s, capabilities kept: %s (perf source: %s)", o->user ? "now running as user " : "set-up done",
+		o->user ? o->user : "", caps, pw_perf_source_name(src));
+	return 0;
 }
 
 static void fill_header(struct snapshot *s, const struct pw_options *o)
@@ -77,6 +171,22 @@ static void fill_header(struct snapshot *s, const struct pw_options *o)
 	s->interval_s = o->interval_s;
 	if (gethostname(s->hostname, sizeof(s->hostname) - 1) < 0)
 		snprintf(s->hostname, sizeof(s->hostname), "unknown");
+}
+
+static void reopen_log(void)
+{
+	int e = pw_log_reopen();
+
+	if (e < 0)
+		pw_warn("SIGHUP: cannot reopen --log-file %s: %s (still writing to the old one)", pw_log_path(),
+			strerror(-e));
+	else if (pw_log_path())
+		pw_debug("SIGHUP: reopened %s", pw_log_path());
+}
+
+static void stop_requested(int sig)
+{
+	pw_info("SIG%s: stopping", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
 }
 
 int pw_daemon_run(const struct pw_options *opts)
@@ -102,6 +212,7 @@ int pw_daemon_run(const struct pw_options *opts)
 	signal(SIGPIPE, SIG_IGN);
 
 	snapshot_init(&snap);
+	report_privileges(opts);
 	d.start_mono_ns = pw_mono_ns();
 	d.start_time = (double)pw_clock_ns(CLOCK_REALTIME) / 1e9;
 	statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
@@ -114,6 +225,7 @@ int pw_daemon_run(const struct pw_options *opts)
 		pw_err("cannot start the collectors: out of memory or threads");
 		goto out;
 	}
+	runner_set_interrupt(runner, &sigs);
 
 	if (opts->json) {
 		static const struct output *const json_outs[] = { &pw_stdout_output };
@@ -133,23 +245,6 @@ int pw_daemon_run(const struct pw_options *opts)
 		outs[i].started = true;
 	}
 
-	if (opts->user) {
-		/*
-		 * Everything privileged is set up by now (BPF programs and perf events loaded,
-		 * perf child started, socket bound, database open). What collection still needs
-		 * afterwards on this kernel was found by test (tests/integration/test_privileges.py).
-		 */
-		static const cap_value_t keep[] = { CAP_PERFMON };
-		char caps[256];
-
-		if (pw_drop_privileges(opts->user, keep, sizeof(keep) / sizeof(keep[0]), err, sizeof(err)) < 0) {
-			pw_err("cannot switch to user %s: %s", opts->user, err);
-			goto out;
-		}
-		pw_describe_caps(caps, sizeof(caps));
-		pw_info("running as user %s, capabilities kept: %s", opts->user, caps);
-	}
-
 	interval_ns = (uint64_t)(opts->interval_s * 1e9);
 	/* a collector gets most of the interval, but never more than 2 s: the snapshot is on time */
 	deadline_budget = interval_ns * 8 / 10;
@@ -162,11 +257,11 @@ int pw_daemon_run(const struct pw_options *opts)
 
 		sig = wait_until(&sigs, next);
 		if (sig == SIGHUP) {
-			pw_log_reopen(NULL);
+			reopen_log();
 			continue;
 		}
 		if (sig == SIGINT || sig == SIGTERM) {
-			pw_info("%s: stopping", strsignal(sig));
+			stop_requested(sig);
 			rc = 0;
 			break;
 		}
@@ -174,6 +269,15 @@ int pw_daemon_run(const struct pw_options *opts)
 		snapshot_reset(&snap);
 		fill_header(&snap, opts);
 		runner_collect(runner, &snap, next + deadline_budget);
+		/* a stop that came while collecting: no half-collected snapshot goes out */
+		sig = wait_until(&sigs, 0);
+		if (sig == SIGHUP) {
+			reopen_log();
+		} else if (sig == SIGINT || sig == SIGTERM) {
+			stop_requested(sig);
+			rc = 0;
+			break;
+		}
 		snap.self.collect_cpu_ns = 0;
 		for (i = 0; i < runner_count(runner); i++) {
 			struct runner_stats st = runner_stats(runner, i);
@@ -185,6 +289,8 @@ int pw_daemon_run(const struct pw_options *opts)
 		if (!primed) {
 			/* the first sample only sets the baseline every rate is computed from */
 			primed = true;
+			if (drop_privileges(opts, snap.perf.source) < 0)
+				goto out;
 			next += interval_ns;
 			continue;
 		}
@@ -225,6 +331,8 @@ int pw_daemon_run(const struct pw_options *opts)
 			next += interval_ns;
 	}
 out:
+	/* the server first (clients closed), then history flushed and closed, then the
+	 * collectors (BPF detached, perf child stopped) */
 	for (i = MAX_OUTPUTS; i-- > 0;)
 		if (outs[i].started && outs[i].o->stop)
 			outs[i].o->stop(outs[i].ctx);
