@@ -193,7 +193,7 @@ int pw_daemon_run(const struct pw_options *opts)
 {
 	struct running_output outs[MAX_OUTPUTS] = { 0 };
 	const struct output *const *list;
-	struct pw_daemon d = { .opts = opts };
+	struct pw_daemon d = { .opts = opts, .env = { .proc_fd = -1, .sys_fd = -1 } };
 	struct runner *runner = NULL;
 	struct snapshot snap;
 	struct pw_buf json = { 0 };
@@ -201,7 +201,7 @@ int pw_daemon_run(const struct pw_options *opts)
 	uint64_t interval_ns, next, deadline_budget, printed = 0, late = 0;
 	size_t n_outs = 0, i;
 	sigset_t sigs;
-	int statm_fd, rc = 1, sig;
+	int statm_fd = -1, rc = 1, sig;
 	bool primed = false;
 
 	sigemptyset(&sigs);
@@ -212,6 +212,10 @@ int pw_daemon_run(const struct pw_options *opts)
 	signal(SIGPIPE, SIG_IGN);
 
 	snapshot_init(&snap);
+	if (opts->user && pw_check_user(opts->user, err, sizeof(err)) < 0) {
+		pw_err("cannot switch to user %s: %s", opts->user, err);
+		goto out;
+	}
 	report_privileges(opts);
 	d.start_mono_ns = pw_mono_ns();
 	d.start_time = (double)pw_clock_ns(CLOCK_REALTIME) / 1e9;

@@ -36,27 +36,45 @@ bool pw_has_cap(cap_value_t cap)
 	return v == CAP_SET;
 }
 
+static int lookup_user(const char *name, struct passwd *pw, char *buf, size_t buflen, char *err, size_t errlen)
+{
+	struct passwd *res = NULL;
+	int e = getpwnam_r(name, pw, buf, buflen, &res);
+
+	if (e || !res) {
+		snprintf(err, errlen, "no such user '%s'", name);
+		return e ? -e : -ENOENT;
+	}
+	if (pw->pw_uid == 0) {
+		snprintf(err, errlen, "--user %s is root: nothing would be dropped", name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int pw_check_user(const char *name, char *err, size_t errlen)
+{
+	struct passwd pw;
+	char buf[4096];
+
+	return lookup_user(name, &pw, buf, sizeof(buf), err, errlen);
+}
+
 /*
  * Every call below that changes credentials goes through libcap, which runs it in every
  * thread when libpsx is linked (glibc alone would do so only for set*id and setgroups).
  */
 int pw_drop_privileges(const char *name, const cap_value_t *keep, size_t n_keep, char *err, size_t errlen)
 {
-	struct passwd pw, *res = NULL;
+	struct passwd pw;
 	char pwbuf[4096];
 	cap_t caps;
 	int e;
 
 	if (name) {
-		e = getpwnam_r(name, &pw, pwbuf, sizeof(pwbuf), &res);
-		if (e || !res) {
-			snprintf(err, errlen, "no such user '%s'", name);
-			return e ? -e : -ENOENT;
-		}
-		if (pw.pw_uid == 0) {
-			snprintf(err, errlen, "--user %s is root: nothing would be dropped", name);
-			return -EINVAL;
-		}
+		e = lookup_user(name, &pw, pwbuf, sizeof(pwbuf), err, errlen);
+		if (e < 0)
+			return e;
 	}
 	/* the bounding set first: leaving it needs CAP_SETPCAP, which goes away below */
 	if (pw_has_cap(CAP_SETPCAP)) {

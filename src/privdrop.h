@@ -22,6 +22,9 @@
  */
 int pw_drop_privileges(const char *name, const cap_value_t *keep, size_t n_keep, char *err, size_t errlen);
 
+/* Checks at start that --user names a user we can switch to. 0 or a negative errno with err. */
+int pw_check_user(const char *name, char *err, size_t errlen);
+
 /* The effective capabilities ("cap_bpf,cap_perfmon", "all" or "none"). */
 void pw_describe_caps(char *out, size_t outlen);
 
