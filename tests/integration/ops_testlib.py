@@ -4,7 +4,9 @@ and the ASan+UBSan build), and markers for parts of PerfWatch other branches bri
 """
 import os
 import pwd
+import shutil
 import subprocess
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -55,6 +57,7 @@ class SystemUser:
 
     def __init__(self):
         self.name = "pwops" + uuid.uuid4().hex[:8]
+        self.dirs = []
 
     def __enter__(self):
         subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
@@ -65,11 +68,17 @@ class SystemUser:
         return self
 
     def __exit__(self, *exc):
+        for d in self.dirs:
+            shutil.rmtree(d, ignore_errors=True)
         subprocess.run(["userdel", self.name], capture_output=True, timeout=30)
 
-    def dir(self, base: Path, name="state"):
-        """A folder the user owns (0700), for its database and log."""
-        d = base / name
+    def dir(self):
+        """A folder the user owns (0700), for its database and log, under one it can reach
+        (pytest's tmp_path is under a root-only folder)."""
+        top = Path(tempfile.mkdtemp(prefix="pwops-"))
+        top.chmod(0o711)
+        self.dirs.append(top)
+        d = top / "state"
         d.mkdir(mode=0o700)
         os.chown(d, self.uid, self.gid)
         return d
