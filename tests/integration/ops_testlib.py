@@ -2,12 +2,15 @@
 throw-away system user, the credentials of every thread, the binaries to run (the normal
 and the ASan+UBSan build), and markers for parts of PerfWatch other branches bring.
 """
+import json
 import os
 import pwd
 import shutil
 import subprocess
 import tempfile
 import time
+import urllib.error
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -171,3 +174,24 @@ def log_problems(text):
            if ": error: " in ln or ": warning: " in ln or ln.startswith(("<3>", "<4>")) or "Sanitizer" in ln
            or "runtime error" in ln]
     return bad
+
+
+def api_json(d, path, timeout=5):
+    """GET d.base + path as JSON; None on 503 (no snapshot yet, history unavailable)."""
+    try:
+        with urllib.request.urlopen(d.base + path, timeout=timeout) as r:
+            return json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        if e.code == 503:
+            return None
+        raise
+
+
+def wait_seq(d, n, timeout=20):
+    """Waits until /api/snapshot has reached seq n; returns that snapshot."""
+    def reached():
+        s = api_json(d, "/api/snapshot")
+        return s if s and s["seq"] >= n else None
+    snap = wait_for(reached, timeout, step=0.1)
+    assert snap, f"seq {n} not reached within {timeout} s: {d.read_log()}"
+    return snap

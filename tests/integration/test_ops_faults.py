@@ -17,14 +17,12 @@ import shutil
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO, Daemon, run_json, validate
-from ops_testlib import (binaries, log_problems, needs_bpf, needs_history, needs_root, needs_server, san_env,
+from ops_testlib import (api_json, binaries, log_problems, needs_bpf, needs_history, needs_root, needs_server, san_env,
                          wait_for)
 
 FIXTURES = REPO / "tests/fixtures"
@@ -69,14 +67,6 @@ def assert_no_gap(seqs):
     assert seqs and seqs == list(range(seqs[0], seqs[0] + len(seqs))), seqs
 
 
-def get_json(d, path):
-    try:
-        with urllib.request.urlopen(d.base + path, timeout=5) as r:
-            return json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return json.loads(e.read() or b"null")
-
-
 # ------------------------------------------------------------------ a collector that hangs
 
 @needs_server
@@ -89,7 +79,7 @@ def test_hanging_collector_nulls_its_section_and_the_stream_stays_on_time(schema
         w = Watcher(d.port)
         wait_for(lambda: len(w.got) >= 8, 20)
         w.close()
-        health = get_json(d, "/healthz")
+        health = api_json(d, "/healthz")
         assert d.stop() == 0
         assert log_problems(d.read_log()) == [], d.read_log()
     snaps = w.got
@@ -147,7 +137,7 @@ def test_full_database_filesystem_keeps_the_stream_going(small_fs, binary):
         n_broken_start = len(w.got)
         time.sleep(2)  # streaming goes on while history cannot write
         assert len(w.got) >= n_broken_start + 7
-        health = get_json(d, "/healthz")
+        health = api_json(d, "/healthz")
         assert health["history"]["status"] != "ok", health["history"]
         (small_fs / "filler").unlink()
         assert wait_for(lambda: all("history" not in s["errors"] for s in w.got[-3:]), 30, step=0.2), \

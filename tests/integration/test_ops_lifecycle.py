@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 
 from conftest import PW_BIN, PW_SAN_BIN, Daemon, free_port
-from ops_testlib import (binaries, children, log_problems, needs_bpf, needs_history, needs_server, san_env,
-                         sanitizer_report, wait_for, wait_log)
+from ops_testlib import (api_json, binaries, children, log_problems, needs_bpf, needs_history, needs_server,
+                         san_env, sanitizer_report, wait_for, wait_log, wait_seq)
 
 STOP_LIMIT_S = 1.0  # the issue's requirement
 
@@ -60,16 +60,6 @@ def stop_timed(d, sig):
     return rc, time.monotonic() - t0
 
 
-def seq_at_least(d, n):
-    try:
-        with urllib.request.urlopen(d.base + "/api/snapshot", timeout=5) as r:
-            return json.loads(r.read())["seq"] >= n
-    except urllib.error.HTTPError as e:
-        if e.code == 503:
-            return False
-        raise
-
-
 # ------------------------------------------------------------------ stop
 
 @needs_server
@@ -82,7 +72,7 @@ def test_stop_releases_everything_within_a_second(tmp_path, binary, sig, source)
     db = tmp_path / "history.db"
     with Daemon("--interval", "1", "--db", str(db), "--perf-source", source, binary=binary,
                 env=san_env(binary)) as d:
-        assert wait_for(lambda: seq_at_least(d, 1), 15)
+        wait_seq(d, 1)
         reader, r = ws_connect(d.port)
         assert reader, r
         ws_read_frame(reader)
@@ -270,14 +260,14 @@ def test_second_instance_on_the_same_port_and_database_fails_clearly(tmp_path, b
     database, and the first instance and its history unharmed."""
     db = tmp_path / "history.db"
     with Daemon("--interval", "0.5", "--db", str(db)) as d:
-        assert wait_for(lambda: seq_at_least(d, 1), 15)
+        wait_seq(d, 1)
         p = subprocess.run([binary, "--listen", f"127.0.0.1:{d.port}", "--db", str(db)], capture_output=True,
                            text=True, timeout=60, env=san_env(binary))
         assert p.returncode == 1, p.stderr
         assert "already in use" in p.stderr and "another perfwatch?" in p.stderr, p.stderr
         assert not sanitizer_report(p.stderr), sanitizer_report(p.stderr)
-        n = json.loads(urllib.request.urlopen(d.base + "/api/snapshot", timeout=5).read())["seq"]
-        assert wait_for(lambda: seq_at_least(d, n + 2), 10), "the first instance stopped collecting"
+        n = api_json(d, "/api/snapshot")["seq"]
+        wait_seq(d, n + 2)  # the first instance goes on collecting
         assert d.stop() == 0
         assert log_problems(d.read_log()) == [], d.read_log()
     con = sqlite3.connect(db)

@@ -16,16 +16,14 @@ import os
 import signal
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from conftest import PW_BIN, Daemon, validate
-from ops_testlib import (CAP_PERFMON, binaries, cap_mask, children, log_problems, needs_bpf, needs_history,
+from ops_testlib import (CAP_PERFMON, api_json, binaries, cap_mask, children, log_problems, needs_bpf, needs_history,
                          needs_root, needs_server, san_env, sanitizer_report, setpriv_cmd, system_user,  # noqa: F401
-                         task_creds, wait_for, wait_log)
+                         task_creds, wait_for, wait_log, wait_seq)
 
 pytestmark = needs_root
 NO_CAPS = cap_mask()
@@ -117,18 +115,7 @@ def assert_every_thread(pid, user, keep):
 
 
 def api(d, path):
-    with urllib.request.urlopen(d.base + path, timeout=5) as r:
-        return json.loads(r.read())
-
-
-def seq_reached(d, n):
-    """Whether /api/snapshot has a snapshot with seq >= n (503 before the first one)."""
-    try:
-        return api(d, "/api/snapshot")["seq"] >= n
-    except urllib.error.HTTPError as e:
-        if e.code == 503:
-            return False
-        raise
+    return api_json(d, path)
 
 
 @needs_server
@@ -143,7 +130,7 @@ def test_user_drop_from_root_keeps_collection_history_and_server(system_user, sc
         t_drop = time.time()
         assert_every_thread(d.proc.pid, system_user, [])
         # collection keeps working without any capability: fresh snapshots, nothing failing
-        assert wait_for(lambda: seq_reached(d, 3), 10)
+        wait_seq(d, 3)
         snap = api(d, "/api/snapshot")
         validate(snap, schema)
         assert snap["errors"] == {}, snap["errors"]
@@ -184,7 +171,7 @@ def test_user_drop_with_perf_stat_keeps_cap_perfmon_alone(system_user, tmp_path)
 
         def restarted():
             kids = [k for k in children(d.proc.pid) if k != first]
-            return kids and seq_reached(d, 0) and "cpu-clock" in api(d, "/api/snapshot")["perf"]["events"] and kids
+            return kids and "cpu-clock" in wait_seq(d, 0)["perf"]["events"] and kids
 
         (second,) = wait_for(restarted, 15, step=0.2)
         c = task_creds(second)[second]
@@ -211,7 +198,7 @@ def test_non_root_service_gives_up_its_capabilities_after_set_up(system_user, tm
             # CapabilityBoundingSet= does; it holds nothing beyond these two
             assert int(c["CapBnd"], 16) & ~int(cap_mask(38, 39), 16) == 0, c
             assert c["NoNewPrivs"] == "1", c
-        assert wait_for(lambda: seq_reached(d, 3), 10)
+        wait_seq(d, 3)
         snap = api(d, "/api/snapshot")
         assert snap["errors"] == {} and snap["perf"]["source"] == "bpf", snap["errors"]
         assert d.stop() == 0

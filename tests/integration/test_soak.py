@@ -15,7 +15,6 @@ import threading
 import time
 
 import psutil
-import pytest
 
 from conftest import Daemon
 from ops_testlib import log_problems, needs_history, needs_server
