@@ -84,6 +84,9 @@ struct pw_bpf_ctx {
 	void *percpu_buf;                        /* one per-CPU map value, all CPUs */
 };
 
+/* Writes a reason into a PW_BPF_WHY_MAX buffer, truncating when it must. */
+void pw_bpf_why(char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 int pw_bpf_load(struct pw_bpf_ctx *ctx, const struct pw_env *env, char *err, size_t errlen);
 void pw_bpf_unload(struct pw_bpf_ctx *ctx);
 int pw_bpf_read(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct snapshot *out,

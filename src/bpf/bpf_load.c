@@ -44,8 +44,7 @@ static int libbpf_print_quiet(enum libbpf_print_level level, const char *fmt, va
 	return 0;
 }
 
-static void set_why(char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_why(char *why, const char *fmt, ...)
+void pw_bpf_why(char *why, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -102,9 +101,9 @@ static struct pw_bpf_prog_state *find_rejected(struct pw_bpf_ctx *ctx, const cha
 			l = nl ? nl + 1 : NULL;
 		}
 		if (best)
-			set_why(why, "rejected by the verifier: %.*s", (int)(best_len > 100 ? 100 : best_len), best);
+			pw_bpf_why(why, "rejected by the verifier: %.*s", (int)(best_len > 100 ? 100 : best_len), best);
 		else
-			set_why(why, "rejected by the verifier");
+			pw_bpf_why(why, "rejected by the verifier");
 		return ps;
 	}
 	return NULL;
@@ -151,7 +150,7 @@ static void skip_missing_tracepoints(struct pw_bpf_ctx *ctx, const struct btf *v
 		if (btf__find_by_name_kind(vmlinux, type, BTF_KIND_TYPEDEF) >= 0)
 			continue;
 		disabled[i] = true;
-		set_why(disabled_why[i], "missing tracepoint: this kernel has no %s", tp);
+		pw_bpf_why(disabled_why[i], "missing tracepoint: this kernel has no %s", tp);
 	}
 }
 
@@ -231,7 +230,7 @@ static int load_object(struct pw_bpf_ctx *ctx, char *err, size_t errlen)
 	init_prog_table(ctx, disabled, disabled_why);
 	skip_missing_tracepoints(ctx, vmlinux, disabled, disabled_why);
 	if (!has_member(vmlinux, "sched_info", "last_queued"))
-		set_why(ctx->runq_why, "this kernel has no sched_info.last_queued (CONFIG_SCHED_INFO)");
+		pw_bpf_why(ctx->runq_why, "this kernel has no sched_info.last_queued (CONFIG_SCHED_INFO)");
 
 	for (uint32_t attempt = 0; attempt <= ctx->n_progs; attempt++) {
 		struct pw_bpf_prog_state *bad;
@@ -293,7 +292,7 @@ static void attach_programs(struct pw_bpf_ctx *ctx)
 		if (!link) {
 			int e = errno;
 
-			set_why(ps->why, "attaching to %s: %s%s", ps->attach, strerror(e),
+			pw_bpf_why(ps->why, "attaching to %s: %s%s", ps->attach, strerror(e),
 				e == ENOENT ? " (tracepoint not found)" : "");
 			continue;
 		}
@@ -313,25 +312,25 @@ static void perf_open_why(char *why, const struct pw_env *env, int e, int cpu)
 
 	switch (e) {
 	case ENOENT:
-		set_why(why, "no PMU: perf_event_open: ENOENT (this CPU or VM exposes no such hardware counter)");
+		pw_bpf_why(why, "no PMU: perf_event_open: ENOENT (this CPU or VM exposes no such hardware counter)");
 		break;
 	case EOPNOTSUPP:
-		set_why(why, "not supported by the PMU (perf_event_open: EOPNOTSUPP)");
+		pw_bpf_why(why, "not supported by the PMU (perf_event_open: EOPNOTSUPP)");
 		break;
 	case EACCES:
 	case EPERM:
 		if (pw_read_u64_at(env->proc_fd, "sys/kernel/perf_event_paranoid", &paranoid) == 0)
-			set_why(why, "not permitted: kernel.perf_event_paranoid=%lld and no CAP_PERFMON (%s)",
+			pw_bpf_why(why, "not permitted: kernel.perf_event_paranoid=%lld and no CAP_PERFMON (%s)",
 				(long long)paranoid, strerror(e));
 		else
-			set_why(why, "not permitted: no CAP_PERFMON (%s)", strerror(e));
+			pw_bpf_why(why, "not permitted: no CAP_PERFMON (%s)", strerror(e));
 		break;
 	case EMFILE:
 	case ENFILE:
-		set_why(why, "out of file descriptors (%s)", strerror(e));
+		pw_bpf_why(why, "out of file descriptors (%s)", strerror(e));
 		break;
 	default:
-		set_why(why, "perf_event_open on CPU %d: %s", cpu, strerror(e));
+		pw_bpf_why(why, "perf_event_open on CPU %d: %s", cpu, strerror(e));
 	}
 }
 
@@ -355,7 +354,7 @@ static void open_perf_events(struct pw_bpf_ctx *ctx, const struct pw_env *env)
 		attr.config = standin ? def->standin_config : def->config;
 		attr.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
 		if (!ctx->reader) {
-			set_why(slot->why, "the reader program pw_read_pmu did not load (see bpf.programs)");
+			pw_bpf_why(slot->why, "the reader program pw_read_pmu did not load (see bpf.programs)");
 			continue;
 		}
 		for (int c = 0; c < ctx->ncpus; c++) {
@@ -376,7 +375,7 @@ static void open_perf_events(struct pw_bpf_ctx *ctx, const struct pw_env *env)
 			close(fd);
 			if (e) {
 				if (!slot->why[0])
-					set_why(slot->why, "storing the perf event in the BPF map: %s", strerror(e));
+					pw_bpf_why(slot->why, "storing the perf event in the BPF map: %s", strerror(e));
 				continue;
 			}
 			slot->cpus++;
@@ -396,12 +395,12 @@ static void enable_stats(struct pw_bpf_ctx *ctx, const struct pw_env *env)
 		return;
 	}
 	if (no && !strcmp(no, "1")) {
-		set_why(ctx->stats_why, "left off (" PW_BPF_NO_STATS_ENV "=1)");
+		pw_bpf_why(ctx->stats_why, "left off (" PW_BPF_NO_STATS_ENV "=1)");
 		return;
 	}
 	fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	if (fd < 0) {
-		set_why(ctx->stats_why, "BPF_ENABLE_STATS: %s (needs CAP_SYS_ADMIN, or sysctl kernel.bpf_stats_enabled=1)",
+		pw_bpf_why(ctx->stats_why, "BPF_ENABLE_STATS: %s (needs CAP_SYS_ADMIN, or sysctl kernel.bpf_stats_enabled=1)",
 			strerror(errno));
 		return;
 	}

@@ -231,7 +231,7 @@ static int read_runq(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
 	if (ctx->runq_why[0])
 		memcpy(b->runq_why, ctx->runq_why, sizeof(b->runq_why));
 	else if (!sw || !sw->attached)
-		snprintf(b->runq_why, sizeof(b->runq_why), "pw_sched_switch: %s",
+		pw_bpf_why(b->runq_why, "pw_sched_switch: %s",
 			 sw && sw->why[0] ? sw->why : "not attached");
 	else
 		b->runq_why[0] = '\0';
@@ -461,7 +461,7 @@ static void tracepoint_event(const struct pw_bpf_ctx *ctx, struct pw_bpf_event *
 			continue;
 		e->counted = false;
 		if (!e->why[0])
-			snprintf(e->why, sizeof(e->why), "%s: %s", names[i],
+			pw_bpf_why(e->why, "%s: %s", names[i],
 				 ps && ps->why[0] ? ps->why : "not attached");
 	}
 	if (e->counted) {
