@@ -20,11 +20,18 @@ ONLINE_CPUS = sorted(os.sched_getaffinity(0))
 
 def measure(work, interval=2.0, count=3, env=None, binary=None, args=()):
     """Returns (snapshots after the first, the workload's result)."""
+    _, rest, result = measure_window(work, interval, count, env, binary, args)
+    return rest, result
+
+
+def measure_window(work, interval=2.0, count=3, env=None, binary=None, args=()):
+    """Returns (the first snapshot, the ones after it, the workload's result)."""
     cmd = [binary or PW_BIN, "--json", "--interval", str(interval), "--count", str(count), *args]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         line = p.stdout.readline()
         assert line, f"{cmd} printed nothing: {p.stderr.read()}"
+        first = json.loads(line)
         result = work()
         done = time.time()
         rest = [json.loads(l) for l in p.stdout if l.strip()]
@@ -40,7 +47,7 @@ def measure(work, interval=2.0, count=3, env=None, binary=None, args=()):
     for s in rest:
         assert s["perf"]["source"] == "bpf", s["perf"]["error"]
         assert s.get("bpf"), "no bpf section"
-    return rest, result
+    return first, rest, result
 
 
 # ---------------------------------------------------------------- sums over snapshots
@@ -195,20 +202,41 @@ class SteadyLoad:
             time.sleep(0.001)
 
 
-def perf_stat(events, seconds, env=None):
-    """`perf stat -a` of software events for `seconds`; {event: value}."""
-    import tempfile
-    with tempfile.NamedTemporaryFile("r", suffix=".csv") as out:
-        subprocess.run(["perf", "stat", "-a", "-x", ",", "-o", out.name, "-e", ",".join(events),
-                        "--", "sleep", str(seconds)], check=True, capture_output=True, env=env,
-                       timeout=seconds + 30)
-        values = {}
-        for line in out.read().splitlines():
+class PerfStatIntervals:
+    """`perf stat -a -I MS` of software events, running in the background. Its interval
+    lines are placed on the wall clock (from when it was started), so that the counts of
+    any wall-clock window can be summed from them."""
+
+    def __init__(self, events, seconds, interval_ms=50):
+        import tempfile
+        self.out = tempfile.NamedTemporaryFile("r", suffix=".csv")
+        self.t0 = time.time()
+        self.p = subprocess.Popen(["perf", "stat", "-a", "-I", str(interval_ms), "-x", ",", "-o", self.out.name,
+                                   "-e", ",".join(events), "--", "sleep", str(seconds)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.seconds = seconds
+
+    def finish(self):
+        """[(end of the interval in wall-clock seconds, {event: value})]"""
+        assert self.p.wait(timeout=self.seconds + 30) == 0, self.p.stderr.read()
+        rows = {}
+        for line in self.out.read().splitlines():
             f = line.split(",")
-            if len(f) < 3 or line.startswith("#"):
+            if line.startswith("#") or len(f) < 4:
                 continue
             try:
-                values[f[2]] = float(f[0])
+                rows.setdefault(float(f[0]), {})[f[3]] = float(f[1])
             except ValueError:
-                pass
-        return values
+                pass  # "<not counted>"
+        self.out.close()
+        return [(self.t0 + t, v) for t, v in sorted(rows.items())]
+
+    @staticmethod
+    def window(series, start, end):
+        """Sums of the intervals that end inside (start, end]."""
+        total = {}
+        for t, values in series:
+            if start < t <= end:
+                for k, v in values.items():
+                    total[k] = total.get(k, 0.0) + v
+        return total
