@@ -11,7 +11,8 @@ Two measurements, printed as one JSON object on stdout (progress on stderr):
    The statistics wrap every run in two sched_clock() reads, which costs something of its
    own on a VM; "stats_floor_ns" is the figure of pw_page_fault_user (one per-CPU counter
    increment, the least a program can do) and "ns_per_run_above_floor" subtracts it, an
-   estimate of what the program body costs.
+   estimate of what the program body costs. "bpf_cpu_percent" is the run time of all
+   programs over all CPU time of the interval: what the kernel side took, under that load.
 
 2. "messaging": the wall time of `perf bench sched messaging -g G -l L` with PerfWatch
    attached (`perfwatch --json`, default 5 s interval, its BPF programs loaded) and not,
@@ -110,7 +111,11 @@ def ns_per_event(binary, groups, loops, interval):
     floor = progs.get("pw_page_fault_user", {}).get("ns_per_run")
     for v in progs.values():
         v["ns_per_run_above_floor"] = (v["ns_per_run"] - floor) if v["ns_per_run"] is not None and floor else None
+    total_ns = sum(v["run_time_ns"] for v in progs.values())
     return {
+        # every program's run time over all CPU time in the interval: an upper bound of
+        # the share of the machine PerfWatch's programs took (stats overhead included)
+        "bpf_cpu_percent": total_ns / (b["interval_s"] * len(b["cpus"]) * 1e9) * 100.0,
         "stats_enabled": b["stats"]["enabled"],
         "stats_error": b["stats"]["error"],
         "interval_s": b["interval_s"],
