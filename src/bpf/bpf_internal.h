@@ -65,8 +65,7 @@ struct pw_bpf_ctx {
 	struct pw_pmu_slot slots[PW_PMU_SLOTS];
 
 	int stats_fd;   /* held BPF_ENABLE_STATS fd, or -1 */
-	bool stats_enabled;
-	char stats_why[PW_BPF_WHY_MAX];
+	char stats_why[PW_BPF_WHY_MAX]; /* why we hold none */
 	uint32_t n_maps;
 	uint64_t map_memory_bytes;
 
@@ -89,6 +88,7 @@ void pw_bpf_why(char *why, const char *fmt, ...) __attribute__((format(printf, 2
 
 int pw_bpf_load(struct pw_bpf_ctx *ctx, const struct pw_env *env, char *err, size_t errlen);
 void pw_bpf_unload(struct pw_bpf_ctx *ctx);
+bool pw_bpf_stats_enabled(const struct pw_bpf_ctx *ctx, const struct pw_env *env);
 int pw_bpf_read(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct snapshot *out,
 		char *err, size_t errlen);
 

@@ -22,6 +22,7 @@
 #include "bpf/bpf_internal.h"
 #include "bpf/cpulist.h"
 #include "bpf/fdinfo.h"
+#include "bpf/verifier_log.h"
 #include "perf/perf_events.h"
 #include "perfwatch.skel.h"
 #include "util/buf.h"
@@ -53,7 +54,7 @@ void pw_bpf_why(char *why, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int read_online_cpus(const struct pw_env *env, bool *online, int ncpus)
+static void read_online_cpus(const struct pw_env *env, bool *online, int ncpus)
 {
 	struct pw_buf b = { 0 };
 	long n;
@@ -65,46 +66,20 @@ static int read_online_cpus(const struct pw_env *env, bool *online, int ncpus)
 	if (err) /* unknown: try every possible CPU, offline ones fail with ENODEV/ENXIO */
 		for (int c = 0; c < ncpus; c++)
 			online[c] = true;
-	return 0;
 }
 
-/* The verifier's verdict for a program from libbpf's messages: "prog 'NAME': ..." */
-static struct pw_bpf_prog_state *find_rejected(struct pw_bpf_ctx *ctx, const char *log, char *why)
+/* The program libbpf's messages say the verifier refused, with the verifier's reason. */
+static struct pw_bpf_prog_state *find_rejected(struct pw_bpf_ctx *ctx, const struct pw_buf *log, char *why)
 {
-	const char *p, *end_marker, *line = NULL, *best = NULL;
-	size_t best_len = 0;
+	char name[64], verdict[PW_BPF_WHY_MAX - 32];
 
-	p = strstr(log, "': failed to load");
-	if (!p)
+	if (pw_verifier_verdict(log->data, log->len, name, sizeof(name), verdict, sizeof(verdict)))
 		return NULL;
-	/* the program name is between the last "prog '" before it and p */
-	for (const char *q = log; (q = strstr(q, "prog '")) && q < p; q++)
-		line = q;
-	if (!line || line >= p)
-		return NULL;
-	line += strlen("prog '");
 	for (uint32_t i = 0; i < ctx->n_progs; i++) {
-		struct pw_bpf_prog_state *ps = &ctx->progs[i];
-
-		if (strlen(ps->name) != (size_t)(p - line) || strncmp(ps->name, line, (size_t)(p - line)))
+		if (strcmp(ctx->progs[i].name, name))
 			continue;
-		/* the last non-empty line of the verifier log says what it objected to */
-		end_marker = strstr(log, "-- END PROG LOAD LOG --");
-		for (const char *l = log; l && (!end_marker || l < end_marker);) {
-			const char *nl = strchr(l, '\n');
-			size_t len = nl ? (size_t)(nl - l) : strlen(l);
-
-			if (len > 1 && strncmp(l, "-- ", 3) && strncmp(l, "libbpf:", 7)) {
-				best = l;
-				best_len = len;
-			}
-			l = nl ? nl + 1 : NULL;
-		}
-		if (best)
-			pw_bpf_why(why, "rejected by the verifier: %.*s", (int)(best_len > 100 ? 100 : best_len), best);
-		else
-			pw_bpf_why(why, "rejected by the verifier");
-		return ps;
+		pw_bpf_why(why, "rejected by the verifier%s%s", verdict[0] ? ": " : "", verdict);
+		return &ctx->progs[i];
 	}
 	return NULL;
 }
@@ -251,7 +226,7 @@ static int load_object(struct pw_bpf_ctx *ctx, char *err, size_t errlen)
 		if (!e)
 			break;
 		/* the verifier answers EACCES too: a named program is a rejection, not a permission */
-		bad = log.data && e != -EPERM ? find_rejected(ctx, log.data, why) : NULL;
+		bad = log.data && e != -EPERM ? find_rejected(ctx, &log, why) : NULL;
 		if (!bad) {
 			snprintf(err, errlen, "loading BPF programs: %s%s", strerror(-e), load_hint(e));
 			goto out_destroy;
@@ -383,29 +358,37 @@ static void open_perf_events(struct pw_bpf_ctx *ctx, const struct pw_env *env)
 	}
 }
 
-static void enable_stats(struct pw_bpf_ctx *ctx, const struct pw_env *env)
+/*
+ * BPF run-time stats for self-accounting. Our own BPF_ENABLE_STATS reference keeps them on
+ * for as long as we run, whoever else turns them off; without CAP_SYS_ADMIN only the
+ * sysctl can, and each read looks at it again (pw_bpf_stats_enabled).
+ */
+static void enable_stats(struct pw_bpf_ctx *ctx)
 {
-	unsigned long long on = 0;
 	const char *no = getenv(PW_BPF_NO_STATS_ENV);
 	int fd;
 
 	ctx->stats_fd = -1;
-	if (pw_read_u64_at(env->proc_fd, "sys/kernel/bpf_stats_enabled", &on) == 0 && on) {
-		ctx->stats_enabled = true; /* someone turned them on with the sysctl */
-		return;
-	}
 	if (no && !strcmp(no, "1")) {
-		pw_bpf_why(ctx->stats_why, "left off (" PW_BPF_NO_STATS_ENV "=1)");
+		pw_bpf_why(ctx->stats_why, "left off (" PW_BPF_NO_STATS_ENV "=1); kernel.bpf_stats_enabled=1 turns them on");
 		return;
 	}
 	fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	if (fd < 0) {
 		pw_bpf_why(ctx->stats_why, "BPF_ENABLE_STATS: %s (needs CAP_SYS_ADMIN, or sysctl kernel.bpf_stats_enabled=1)",
-			strerror(errno));
+			   strerror(errno));
 		return;
 	}
 	ctx->stats_fd = fd;
-	ctx->stats_enabled = true;
+}
+
+bool pw_bpf_stats_enabled(const struct pw_bpf_ctx *ctx, const struct pw_env *env)
+{
+	unsigned long long on = 0;
+
+	if (ctx->stats_fd >= 0)
+		return true;
+	return pw_read_u64_at(env->proc_fd, "sys/kernel/bpf_stats_enabled", &on) == 0 && on;
 }
 
 /* What the maps cost: memlock from /proc/self/fdinfo of each map fd. */
@@ -510,7 +493,7 @@ int pw_bpf_load(struct pw_bpf_ctx *ctx, const struct pw_env *env, char *err, siz
 		e = -ENOTSUP;
 		goto out_unload;
 	}
-	enable_stats(ctx, env);
+	enable_stats(ctx);
 	account_maps(ctx, env);
 	return 0;
 out_unload:

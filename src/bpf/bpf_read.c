@@ -546,8 +546,11 @@ int pw_bpf_read(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct snapsho
 	ctx->prev_ns = now;
 	b->test_software_events = ctx->test_sw;
 	b->pmu_read_error[0] = '\0';
-	b->stats_enabled = ctx->stats_enabled;
-	memcpy(b->stats_why, ctx->stats_why, sizeof(b->stats_why));
+	b->stats_enabled = pw_bpf_stats_enabled(ctx, env);
+	if (b->stats_enabled)
+		b->stats_why[0] = '\0';
+	else
+		memcpy(b->stats_why, ctx->stats_why, sizeof(b->stats_why));
 	b->n_maps = ctx->n_maps;
 	b->map_memory_bytes = ctx->map_memory_bytes;
 

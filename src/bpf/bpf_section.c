@@ -138,8 +138,17 @@ static void json_programs(struct jw *w, const struct pw_bpf *b)
 		jw_kv_str(w, "attach", p->attach);
 		jw_kv_bool(w, "attached", p->attached);
 		json_why(w, "error", p->why);
-		jw_kv_u64(w, "runs", p->runs);
-		jw_kv_u64(w, "run_time_ns", p->run_time_ns);
+		/* the kernel counts runs only while run-time stats are on */
+		jw_key(w, "runs");
+		if (b->stats_enabled)
+			jw_u64(w, p->runs);
+		else
+			jw_null(w);
+		jw_key(w, "run_time_ns");
+		if (b->stats_enabled)
+			jw_u64(w, p->run_time_ns);
+		else
+			jw_null(w);
 		jw_kv_double(w, "ns_per_run", b->stats_enabled && p->runs ?
 				 (double)p->run_time_ns / (double)p->runs : NAN);
 		jw_kv_u64(w, "run_count_total", p->run_count_total);

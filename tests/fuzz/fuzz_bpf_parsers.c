@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target: the eBPF collector's parsers of sysfs CPU lists and fdinfo text.
+ * libFuzzer target: the eBPF collector's parsers of sysfs CPU lists, fdinfo text and
+ * libbpf's load-failure messages.
  * Anything must parse or be refused without reading past the buffer; a parsed CPU list
  * marks only CPUs inside the mask.
  */
@@ -11,6 +12,7 @@
 
 #include "bpf/cpulist.h"
 #include "bpf/fdinfo.h"
+#include "bpf/verifier_log.h"
 
 #define CHECK(cond) do { if (!(cond)) __builtin_trap(); } while (0)
 
@@ -18,6 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* a copy of exactly size bytes, so ASan sees any read past the end */
 	char *buf = malloc(size ? size : 1);
+	char name[32], why[64];
 	bool mask[64];
 	uint64_t v;
 
@@ -32,6 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)pw_cpulist_parse(buf, size, mask, 0);
 	(void)pw_fdinfo_u64(buf, size, "memlock", &v);
 	(void)pw_fdinfo_u64(buf, size, "", &v);
+	if (pw_verifier_verdict(buf, size, name, sizeof(name), why, sizeof(why)) == 0)
+		CHECK(strlen(name) < sizeof(name) && strlen(why) < sizeof(why));
 	free(buf);
 	return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "bpf/cpulist.h"
 #include "bpf/fdinfo.h"
+#include "bpf/verifier_log.h"
 
 struct cpulist_case {
 	const char *in;
@@ -94,5 +95,50 @@ Test(fdinfo, table)
 			cr_expect_eq(v, cases[i].value, "case %zu", i);
 		else
 			cr_expect_eq(v, 12345, "case %zu: out-param written on failure", i);
+	}
+}
+
+/* What libbpf 1.1 printed for a program the verifier refused (abridged). */
+static const char refused[] =
+	"libbpf: prog 'pw_sched_switch': BPF program load failed: Permission denied\n"
+	"libbpf: prog 'pw_sched_switch': -- BEGIN PROG LOAD LOG --\n"
+	"reg type unsupported for arg#0 function pw_sched_switch#14\n"
+	"0: R1=ctx(off=0,imm=0) R10=fp0\n"
+	"125: (79) r1 = *(u64 *)(r2 +0)\n"
+	"R2 unbounded memory access, make sure to bounds check any such access\n"
+	"processed 626 insns (limit 1000000) max_states_per_insn 4 total_states 29 peak_states 21 mark_read 0\n"
+	"-- END PROG LOAD LOG --\n"
+	"libbpf: prog 'pw_sched_switch': failed to load: -13\n"
+	"libbpf: failed to load object 'perfwatch_bpf'\n";
+
+Test(verifier_log, names_the_program_and_the_reason)
+{
+	char name[32], why[128];
+
+	cr_assert_eq(pw_verifier_verdict(refused, strlen(refused), name, sizeof(name), why, sizeof(why)), 0);
+	cr_expect_str_eq(name, "pw_sched_switch");
+	cr_expect_str_eq(why, "R2 unbounded memory access, make sure to bounds check any such access");
+}
+
+Test(verifier_log, edge_cases)
+{
+	static const char no_log[] = "libbpf: prog 'pw_x': failed to load: -22\n";
+	static const char other[] = "libbpf: map 'blk_stats': failed to create: -1\n";
+	static const char quote[] = "prog 'a'b': failed to load: -1\n";
+	char name[8], why[16];
+
+	cr_expect_eq(pw_verifier_verdict(no_log, strlen(no_log), name, sizeof(name), why, sizeof(why)), 0);
+	cr_expect_str_eq(name, "pw_x");
+	cr_expect_str_eq(why, "");
+	cr_expect_eq(pw_verifier_verdict(other, strlen(other), name, sizeof(name), why, sizeof(why)), -ENOENT);
+	cr_expect_eq(pw_verifier_verdict("", 0, name, sizeof(name), why, sizeof(why)), -ENOENT);
+	cr_expect_eq(pw_verifier_verdict(quote, strlen(quote), name, sizeof(name), why, sizeof(why)), -EINVAL);
+	/* a name longer than the buffer, a reason cut to fit */
+	cr_expect_eq(pw_verifier_verdict(refused, strlen(refused), name, sizeof(name), why, sizeof(why)), -E2BIG);
+	{
+		char n2[32];
+
+		cr_expect_eq(pw_verifier_verdict(refused, strlen(refused), n2, sizeof(n2), why, sizeof(why)), 0);
+		cr_expect_str_eq(why, "R2 unbounded me");
 	}
 }
