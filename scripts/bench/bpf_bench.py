@@ -8,6 +8,8 @@ Two measurements, printed as one JSON object on stdout (progress on stderr):
 1. "ns_per_event": per BPF program, the kernel's own run-time statistics
    (BPF_ENABLE_STATS / kernel.bpf_stats_enabled) over one PerfWatch interval while
    `perf bench sched messaging` keeps the scheduler busy: runs, run_time_ns, ns_per_run.
+   "ns_per_event_block_load": the same while dd writes 4 KiB blocks with O_DIRECT
+   (the block programs' figures; --io-dir must be on a disk).
    The statistics wrap every run in two sched_clock() reads, which costs something of its
    own on a VM; "stats_floor_ns" is the figure of pw_page_fault_user (one per-CPU counter
    increment, the least a program can do) and "ns_per_run_above_floor" subtracts it, an
@@ -92,8 +94,16 @@ class Attached:
             self.p.wait()
 
 
-def ns_per_event(binary, groups, loops, interval):
-    """One interval of perfwatch with messaging running through most of it."""
+def direct_io(seconds, where):
+    """4 KiB O_DIRECT writes for about `seconds` (dd), to load the block programs."""
+    import tempfile
+    with tempfile.NamedTemporaryFile(dir=where, prefix="pwbench-", suffix=".bin") as f:
+        subprocess.run(["timeout", str(seconds), "dd", "if=/dev/zero", f"of={f.name}", "bs=4k", "count=1000000",
+                        "oflag=direct"], capture_output=True, timeout=seconds + 30)
+
+
+def ns_per_event(binary, interval, load):
+    """One interval of perfwatch with load() running through most of it."""
     p = subprocess.Popen([binary, "--json", "--interval", str(interval), "--count", "1"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 30
@@ -101,7 +111,7 @@ def ns_per_event(binary, groups, loops, interval):
         time.sleep(0.05)
     t0 = time.time()
     while time.time() - t0 < interval * 0.8:
-        messaging(groups, loops)
+        load(interval * 0.8 - (time.time() - t0))
     out, err = p.communicate(timeout=interval + 30)
     if p.returncode:
         raise RuntimeError(f"perfwatch failed: {err}")
@@ -133,6 +143,7 @@ def main():
     ap.add_argument("--groups", type=int, default=5, help="perf bench sched messaging -g")
     ap.add_argument("--loops", type=int, default=500, help="perf bench sched messaging -l")
     ap.add_argument("--interval", type=float, default=5.0, help="interval of the ns-per-event measurement")
+    ap.add_argument("--io-dir", default=str(REPO / "build"), help="where the O_DIRECT load writes (a disk)")
     a = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bpf_bench: run as root (BPF programs, perf events, BPF stats)")
@@ -141,7 +152,10 @@ def main():
                           "loadavg_at_start": os.getloadavg()[0]},
               "foreign_pw_programs": foreign_pw_programs()}
     log("bpf_bench: ns per event (BPF stats) under perf bench sched messaging")
-    result["ns_per_event"] = ns_per_event(a.bin, a.groups, a.loops, a.interval)
+    result["ns_per_event"] = ns_per_event(a.bin, a.interval, lambda left: messaging(a.groups, a.loops))
+    log("bpf_bench: ns per event (BPF stats) under 4 KiB O_DIRECT writes")
+    result["ns_per_event_block_load"] = ns_per_event(a.bin, a.interval,
+                                                     lambda left: direct_io(max(1, int(left)), a.io_dir))
 
     log(f"bpf_bench: messaging -g {a.groups} -l {a.loops}, {a.repeat} runs detached and attached, alternating")
     messaging(a.groups, a.loops)  # warm-up: page cache, allocator
