@@ -210,10 +210,13 @@ class PerfStatIntervals:
     def __init__(self, events, seconds, interval_ms=50):
         import tempfile
         self.out = tempfile.NamedTemporaryFile("r", suffix=".csv")
-        self.t0 = time.time()
+        # perf starts its interval clock as it enables the counters and starts the
+        # workload; the workload's first act is to tell the wall-clock time of that moment
         self.p = subprocess.Popen(["perf", "stat", "-a", "-I", str(interval_ms), "-x", ",", "-o", self.out.name,
-                                   "-e", ",".join(events), "--", "sleep", str(seconds)],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                   "-e", ",".join(events), "--",
+                                   "/bin/sh", "-c", f"date +%s.%N; exec sleep {seconds}"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.t0 = float(self.p.stdout.readline())
         self.seconds = seconds
 
     def finish(self):
