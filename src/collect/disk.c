@@ -15,25 +15,20 @@
 #include "collect/collector.h"
 #include "collect/diskstats.h"
 #include "collect/mountinfo.h"
-#include "util/fieldscan.h"
 #include "util/rate.h"
 #include "util/readfile.h"
 #include "util/timeutil.h"
 
 struct disk_state {
-	struct pw_buf file; /* each procfs file in turn, reused */
-	struct pw_fstype_set fstypes;
+	struct pw_buf file; /* diskstats, reused */
+	struct pw_mounts mounts;
 	/* the previous diskstats sample, for rates */
 	struct pw_blockdev *prev;
 	uint32_t n_prev, cap_prev;
 	uint64_t prev_ns;
-	/* mount point -> index into partitions, so that a mount on top of another replaces it */
-	uint32_t *slots; /* index + 1; 0 is empty */
-	uint32_t cap_slots;
 	/* filled while parsing */
 	const struct pw_env *env;
 	struct pw_disk *out;
-	struct pw_buf aux; /* /proc/partitions or a uevent, read only for a "/dev/root" */
 };
 
 static void disk_destroy(void *state)
@@ -41,9 +36,8 @@ static void disk_destroy(void *state)
 	struct disk_state *st = state;
 
 	pw_buf_free(&st->file);
-	pw_buf_free(&st->aux);
+	pw_mounts_free(&st->mounts);
 	free(st->prev);
-	free(st->slots);
 }
 
 /* ---------------------------------------------------------------- devices */
@@ -154,147 +148,19 @@ static int collect_devices(struct disk_state *st, struct pw_disk *d, char *err, 
 
 /* ---------------------------------------------------------------- partitions */
 
-static uint32_t hash_str(const char *s)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
-/* Empties the index and makes room for at least `n` mount points at half load. */
-static int index_reset(struct disk_state *st, uint32_t n)
-{
-	uint32_t cap = st->cap_slots ? st->cap_slots : 64;
-	uint32_t *slots;
-
-	while (cap / 2 < n) {
-		if (cap > UINT32_MAX / 4)
-			return -ENOMEM;
-		cap *= 2;
-	}
-	if (cap != st->cap_slots) {
-		slots = realloc(st->slots, (size_t)cap * sizeof(*slots));
-		if (!slots)
-			return -ENOMEM;
-		st->slots = slots;
-		st->cap_slots = cap;
-	}
-	memset(st->slots, 0, (size_t)st->cap_slots * sizeof(*st->slots));
-	return 0;
-}
-
-/* The slot of `mountpoint`: the one that holds it, or the empty one where it goes. */
-static uint32_t *index_slot(const struct disk_state *st, const struct pw_disk *d, const char *mountpoint)
-{
-	uint32_t mask = st->cap_slots - 1, i = hash_str(mountpoint) & mask;
-
-	while (st->slots[i] && strcmp(d->partitions[st->slots[i] - 1].mountpoint, mountpoint))
-		i = (i + 1) & mask;
-	return &st->slots[i];
-}
-
-static int index_grow(struct disk_state *st, const struct pw_disk *d)
-{
-	int r = index_reset(st, d->n_partitions + 1);
-
-	if (r < 0)
-		return r;
-	for (uint32_t i = 0; i < d->n_partitions; i++)
-		*index_slot(st, d, d->partitions[i].mountpoint) = i + 1;
-	return 0;
-}
-
-/* "/dev/root" or "rootfs": the name of the device psutil would find instead. */
-static void resolve_root_device(struct disk_state *st, struct pw_mount_entry *e)
-{
-	char name[PW_DEVNAME_MAX], path[64];
-	const char *pos, *end;
-	struct pw_tok line;
-	long n;
-
-	n = pw_read_file_at(st->env->proc_fd, "partitions", &st->aux, 1 << 20);
-	if (n >= 0 && pw_partitions_find(st->aux.data, (size_t)n, e->major, e->minor, name, sizeof(name)) == 0)
-		goto out_found;
-	snprintf(path, sizeof(path), "dev/block/%u:%u/uevent", e->major, e->minor);
-	n = pw_read_file_at(st->env->sys_fd, path, &st->aux, 1 << 16);
-	if (n < 0)
-		return;
-	pos = st->aux.data;
-	end = pos + n;
-	while (pw_next_line(&pos, end, &line)) {
-		if (line.n > 8 && !memcmp(line.p, "DEVNAME=", 8)) {
-			struct pw_tok v = { line.p + 8, line.n - 8 };
-
-			if (pw_tok_copy(v, name, sizeof(name)))
-				goto out_found;
-			return;
-		}
-	}
-	return;
-out_found:
-	snprintf(e->device, sizeof(e->device), "/dev/%s", name);
-}
-
-static int add_mount(void *ctx, const struct pw_mount_entry *mnt)
-{
-	struct disk_state *st = ctx;
-	struct pw_disk *d = st->out;
-	struct pw_mount_entry e = *mnt;
-	struct pw_partition *p;
-	uint32_t *slot;
-
-	if (!strcmp(e.device, "/dev/root") || !strcmp(e.device, "rootfs"))
-		resolve_root_device(st, &e);
-	if (!pw_mount_is_physical(&e, &st->fstypes))
-		return 0;
-	if (d->n_partitions + 1 > st->cap_slots / 2 && index_grow(st, d) < 0)
-		return -ENOMEM;
-	slot = index_slot(st, d, e.mountpoint);
-	if (*slot) {
-		/* mounted over an earlier one: like the reference collector's dict, the last wins */
-		p = &d->partitions[*slot - 1];
-	} else {
-		if (pw_array_reserve(&d->partitions, &d->cap_partitions, d->n_partitions + 1, sizeof(*p)) < 0)
-			return -ENOMEM;
-		p = &d->partitions[d->n_partitions++];
-		*slot = d->n_partitions;
-	}
-	memcpy(p->device, e.device, sizeof(p->device));
-	memcpy(p->fstype, e.fstype, sizeof(p->fstype));
-	memcpy(p->mountpoint, e.mountpoint, sizeof(p->mountpoint));
-	return 0;
-}
-
 static int collect_partitions(struct disk_state *st, struct pw_disk *d, char *err, size_t errlen)
 {
 	struct statvfs sv;
 	uint32_t kept = 0;
-	long n;
 	int r;
 
-	n = pw_read_file_at(st->env->proc_fd, "filesystems", &st->file, 1 << 20);
-	if (n < 0) {
-		snprintf(err, errlen, "cannot read filesystems: %s", strerror((int)-n));
-		return (int)n;
-	}
-	pw_filesystems_parse(st->file.data, (size_t)n, &st->fstypes);
-
-	n = pw_read_file_at(st->env->proc_fd, "self/mountinfo", &st->file, 0);
-	if (n < 0) {
-		snprintf(err, errlen, "cannot read self/mountinfo: %s", strerror((int)-n));
-		return (int)n;
-	}
-	r = index_reset(st, 0);
-	if (r == 0)
-		r = pw_mountinfo_parse(st->file.data, (size_t)n, add_mount, st);
-	if (r < 0) {
-		snprintf(err, errlen, "self/mountinfo: %s", strerror(-r));
+	r = pw_mounts_read(&st->mounts, st->env->proc_fd, st->env->sys_fd, d, err, errlen);
+	if (r < 0)
 		return r;
-	}
-
-	/* usage; a mount point that cannot be looked at (gone, no access, a fixture's) is left out */
+	/*
+	 * Usage, only of the mounts reported. One that cannot be looked at (unmounted since,
+	 * no access, a fixture's) is left out: its numbers cannot be null.
+	 */
 	for (uint32_t i = 0; i < d->n_partitions; i++) {
 		struct pw_partition *p = &d->partitions[i];
 

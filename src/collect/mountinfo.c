@@ -1,32 +1,48 @@
 /* SPDX-License-Identifier: MIT */
 #include "collect/mountinfo.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/fieldscan.h"
+#include "util/readfile.h"
 
 /* 6 fixed fields, optional fields ("shared:1 master:2 ..."), "-", 3 more */
 #define MAX_FIELDS 48
 
-static bool is_octal(char c) { return c >= '0' && c <= '7'; }
+/* The escapes the kernel writes (seq_file's mangle of " \t\n\\"), and glibc's "\\". */
+static int unescape(const char *p, size_t left, size_t *used)
+{
+	static const struct {
+		const char *esc;
+		char c;
+	} table[] = { { "\\040", ' ' }, { "\\011", '\t' }, { "\\012", '\n' }, { "\\134", '\\' }, { "\\\\", '\\' } };
+
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		size_t n = strlen(table[i].esc);
+
+		if (left >= n && !memcmp(p, table[i].esc, n)) {
+			*used = n;
+			return (unsigned char)table[i].c;
+		}
+	}
+	return -1;
+}
 
 bool pw_mount_decode(const char *src, size_t n, char *dst, size_t dstlen)
 {
-	size_t o = 0;
+	size_t o = 0, used;
 
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)src[i];
+		int c = (unsigned char)src[i];
 
-		if (c == '\\' && n - i > 3 && is_octal(src[i + 1]) && is_octal(src[i + 2]) &&
-		    is_octal(src[i + 3])) {
-			unsigned v = (unsigned)(src[i + 1] - '0') * 64 + (unsigned)(src[i + 2] - '0') * 8 +
-				     (unsigned)(src[i + 3] - '0');
-
-			if (v > 0xff)
-				return false;
-			c = (unsigned char)v;
-			i += 3;
-		}
+		/* exactly what getmntent(3), and so psutil, decodes; any other '\' stays */
+		if (c == '\\' && (c = unescape(src + i, n - i, &used)) >= 0)
+			i += used - 1;
+		else
+			c = (unsigned char)src[i];
 		if (!c || o + 1 >= dstlen)
 			return false;
 		dst[o++] = (char)c;
@@ -179,4 +195,166 @@ int pw_partitions_find(const char *buf, size_t len, uint32_t major, uint32_t min
 		return pw_tok_copy(t[3], dst, dstlen) ? 0 : -ENAMETOOLONG;
 	}
 	return -ENOENT;
+}
+
+/* ---------------------------------------------------------------- the list of physical mounts */
+
+void pw_mounts_free(struct pw_mounts *m)
+{
+	if (!m)
+		return;
+	pw_buf_free(&m->file);
+	pw_buf_free(&m->aux);
+	free(m->slots);
+	m->slots = NULL;
+	m->cap_slots = 0;
+}
+
+static uint32_t hash_str(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* Empties the index and makes room for at least `n` mount points at half load. */
+static int index_reset(struct pw_mounts *m, uint32_t n)
+{
+	uint32_t cap = m->cap_slots ? m->cap_slots : 64;
+	uint32_t *slots;
+
+	while (cap / 2 < n) {
+		if (cap > UINT32_MAX / 4)
+			return -ENOMEM;
+		cap *= 2;
+	}
+	if (cap != m->cap_slots) {
+		slots = realloc(m->slots, (size_t)cap * sizeof(*slots));
+		if (!slots)
+			return -ENOMEM;
+		m->slots = slots;
+		m->cap_slots = cap;
+	}
+	memset(m->slots, 0, (size_t)m->cap_slots * sizeof(*m->slots));
+	return 0;
+}
+
+/* The slot of `mountpoint`: the one that holds it, or the empty one where it goes. */
+static uint32_t *index_slot(const struct pw_mounts *m, const struct pw_disk *d, const char *mountpoint)
+{
+	uint32_t mask = m->cap_slots - 1, i = hash_str(mountpoint) & mask;
+
+	while (m->slots[i] && strcmp(d->partitions[m->slots[i] - 1].mountpoint, mountpoint))
+		i = (i + 1) & mask;
+	return &m->slots[i];
+}
+
+static int index_grow(struct pw_mounts *m, const struct pw_disk *d)
+{
+	int r = index_reset(m, d->n_partitions + 1);
+
+	if (r < 0)
+		return r;
+	for (uint32_t i = 0; i < d->n_partitions; i++)
+		*index_slot(m, d, d->partitions[i].mountpoint) = i + 1;
+	return 0;
+}
+
+/*
+ * "/dev/root" or "rootfs": the device psutil's RootFsDeviceFinder names instead, from
+ * /proc/partitions, else /sys/dev/block/M:m/uevent. Left as it is when neither knows.
+ */
+static void resolve_root_device(struct pw_mounts *m, struct pw_mount_entry *e)
+{
+	char name[PW_DEVNAME_MAX], path[64];
+	const char *pos, *end;
+	struct pw_tok line, v;
+	long n;
+
+	n = pw_read_file_at(m->proc_fd, "partitions", &m->aux, 1 << 20);
+	if (n >= 0 && pw_partitions_find(m->aux.data, (size_t)n, e->major, e->minor, name, sizeof(name)) == 0)
+		goto out_found;
+	snprintf(path, sizeof(path), "dev/block/%u:%u/uevent", e->major, e->minor);
+	n = pw_read_file_at(m->sys_fd, path, &m->aux, 1 << 16);
+	if (n < 0)
+		return;
+	pos = m->aux.data;
+	end = pos + n;
+	while (pw_next_line(&pos, end, &line)) {
+		if (line.n <= 8 || memcmp(line.p, "DEVNAME=", 8))
+			continue;
+		v.p = line.p + 8;
+		v.n = line.n - 8;
+		if (pw_tok_copy(v, name, sizeof(name)))
+			goto out_found;
+		return;
+	}
+	return;
+out_found:
+	snprintf(e->device, sizeof(e->device), "/dev/%s", name);
+}
+
+static int add_mount(void *ctx, const struct pw_mount_entry *mnt)
+{
+	struct pw_mounts *m = ctx;
+	struct pw_disk *d = m->out;
+	struct pw_mount_entry e = *mnt;
+	struct pw_partition *p;
+	uint32_t *slot;
+
+	if (!strcmp(e.device, "/dev/root") || !strcmp(e.device, "rootfs"))
+		resolve_root_device(m, &e);
+	if (!pw_mount_is_physical(&e, &m->fstypes))
+		return 0;
+	if (d->n_partitions + 1 > m->cap_slots / 2 && index_grow(m, d) < 0)
+		return -ENOMEM;
+	slot = index_slot(m, d, e.mountpoint);
+	if (*slot) {
+		/* mounted over an earlier one: like the reference collector's dict, the last wins */
+		p = &d->partitions[*slot - 1];
+	} else {
+		if (pw_array_reserve(&d->partitions, &d->cap_partitions, d->n_partitions + 1, sizeof(*p)) < 0)
+			return -ENOMEM;
+		p = &d->partitions[d->n_partitions++];
+		*slot = d->n_partitions;
+	}
+	memset(p, 0, sizeof(*p));
+	memcpy(p->device, e.device, sizeof(p->device));
+	memcpy(p->fstype, e.fstype, sizeof(p->fstype));
+	memcpy(p->mountpoint, e.mountpoint, sizeof(p->mountpoint));
+	return 0;
+}
+
+int pw_mounts_read(struct pw_mounts *m, int proc_fd, int sys_fd, struct pw_disk *d, char *err, size_t errlen)
+{
+	long n;
+	int r;
+
+	d->n_partitions = 0;
+	m->proc_fd = proc_fd;
+	m->sys_fd = sys_fd;
+	m->out = d;
+	n = pw_read_file_at(proc_fd, "filesystems", &m->file, 1 << 20);
+	if (n < 0) {
+		snprintf(err, errlen, "cannot read filesystems: %s", strerror((int)-n));
+		return (int)n;
+	}
+	pw_filesystems_parse(m->file.data, (size_t)n, &m->fstypes);
+
+	n = pw_read_file_at(proc_fd, "self/mountinfo", &m->file, 0);
+	if (n < 0) {
+		snprintf(err, errlen, "cannot read self/mountinfo: %s", strerror((int)-n));
+		return (int)n;
+	}
+	r = index_reset(m, 0);
+	if (r == 0)
+		r = pw_mountinfo_parse(m->file.data, (size_t)n, add_mount, m);
+	if (r < 0) {
+		d->n_partitions = 0;
+		snprintf(err, errlen, "self/mountinfo: %s", strerror(-r));
+		return r;
+	}
+	return 0;
 }

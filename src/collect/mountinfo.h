@@ -13,6 +13,7 @@
 #include <sys/statvfs.h>
 
 #include "snapshot.h"
+#include "util/buf.h"
 
 struct pw_mount_entry {
 	uint32_t major, minor;             /* st_dev of the mounted filesystem */
@@ -32,8 +33,9 @@ typedef int (*pw_mount_cb)(void *ctx, const struct pw_mount_entry *e);
 int pw_mountinfo_parse(const char *buf, size_t len, pw_mount_cb cb, void *ctx);
 
 /*
- * Decodes the kernel's octal escapes of mount fields ("\040" space, "\011" tab, "\012"
- * newline, "\134" backslash; any "\ooo") into dst. False when the result does not fit
+ * Decodes the escapes the kernel writes in mount fields ("\040" space, "\011" tab,
+ * "\012" newline, "\134" backslash) and a doubled backslash, into dst: what getmntent(3),
+ * so psutil, shows. Any other backslash is kept. False when the result does not fit
  * (with its NUL) or would hold a NUL byte.
  */
 bool pw_mount_decode(const char *src, size_t n, char *dst, size_t dstlen);
@@ -70,5 +72,30 @@ void pw_usage_from_statvfs(const struct statvfs *st, struct pw_partition *p);
  */
 int pw_partitions_find(const char *buf, size_t len, uint32_t major, uint32_t minor, char *dst,
 		       size_t dstlen);
+
+/*
+ * The list psutil.disk_partitions(all=False) gives, as the reference collector keys it:
+ * physical mounts (pw_mount_is_physical) in mountinfo order, "/dev/root" resolved, and a
+ * mount point mounted over replaced by the later mount (keeping the earlier's place).
+ * State kept between calls, so nothing is allocated once warm.
+ */
+struct pw_mounts {
+	struct pw_buf file, aux;
+	struct pw_fstype_set fstypes;
+	uint32_t *slots; /* mount point hash -> index + 1 into the partitions (0: empty) */
+	uint32_t cap_slots;
+	/* while reading */
+	int proc_fd, sys_fd;
+	struct pw_disk *out;
+};
+
+/*
+ * Reads <proc>/filesystems and <proc>/self/mountinfo (and, for a "/dev/root",
+ * <proc>/partitions or <sys>/dev/block/M:m/uevent) and fills d->partitions with device,
+ * fstype and mount point; the usage numbers are left 0 for the caller's statvfs.
+ * 0, or a negative errno with the reason in err.
+ */
+int pw_mounts_read(struct pw_mounts *m, int proc_fd, int sys_fd, struct pw_disk *d, char *err, size_t errlen);
+void pw_mounts_free(struct pw_mounts *m); /* accepts a zeroed or freed one */
 
 #endif
