@@ -200,6 +200,7 @@ static int sockdiag_msg(const unsigned char *msg, const struct nlmsghdr *h, bool
 		memcpy(&e, msg + NLMSG_HDRLEN, sizeof(e));
 		return e.error < 0 && e.error > -4096 ? e.error : -EBADMSG;
 	case SOCK_DIAG_BY_FAMILY:
+	case TCPDIAG_GETSOCK: /* the answer to the compat request */
 		if (h->nlmsg_len < NLMSG_LENGTH(sizeof(m)))
 			return -EBADMSG;
 		memcpy(&m, msg + NLMSG_HDRLEN, sizeof(m));
@@ -241,8 +242,35 @@ int pw_sockdiag_parse(const void *buf, size_t len, uint32_t seq, bool tcp, struc
 	return 0;
 }
 
-static int dump_one(int fd, uint8_t family, uint8_t protocol, uint32_t states, uint32_t seq,
-		    struct pw_connections *acc, void *buf, size_t buflen)
+/* Sends one dump request and counts its answer. */
+static int dump(int fd, const void *req, size_t len, uint32_t seq, bool tcp, struct pw_connections *acc, void *buf,
+		size_t buflen)
+{
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	bool done = false;
+	ssize_t n;
+	int err;
+
+	if (sendto(fd, req, len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+		return -errno;
+	while (!done) {
+		n = recv(fd, buf, buflen, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EBADMSG;
+		err = pw_sockdiag_parse(buf, (size_t)n, seq, tcp, acc, &done);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+static int dump_family(int fd, uint8_t family, uint8_t protocol, uint32_t states, uint32_t seq,
+		       struct pw_connections *acc, void *buf, size_t buflen)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -257,44 +285,42 @@ static int dump_one(int fd, uint8_t family, uint8_t protocol, uint32_t states, u
 		/* no idiag_ext: the state is in the fixed part of every answer */
 		.r = { .sdiag_family = family, .sdiag_protocol = protocol, .idiag_states = states },
 	};
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	bool done = false;
-	ssize_t n;
-	int err;
 
-	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
-		return -errno;
-	while (!done) {
-		n = recv(fd, buf, buflen, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EBADMSG;
-		err = pw_sockdiag_parse(buf, (size_t)n, seq, protocol == IPPROTO_TCP, acc, &done);
-		if (err < 0)
-			return err;
-	}
-	return 0;
+	return dump(fd, &req, sizeof(req), seq, protocol == IPPROTO_TCP, acc, buf, buflen);
+}
+
+/*
+ * TCP of both families in one dump: the compat request (TCPDIAG_GETSOCK) asks with
+ * AF_UNSPEC, and each dump walks the whole established hash table (262,144 buckets on a
+ * machine with 24 GiB), which is most of the cost when there are few sockets.
+ */
+static int dump_tcp_compat(int fd, uint32_t states, uint32_t seq, struct pw_connections *acc, void *buf,
+			   size_t buflen)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req r;
+	} req = {
+		.nlh = {
+			.nlmsg_len = sizeof(req),
+			.nlmsg_type = TCPDIAG_GETSOCK,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+			.nlmsg_seq = seq,
+		},
+		.r = { .idiag_family = AF_INET, .idiag_states = states },
+	};
+
+	return dump(fd, &req, sizeof(req), seq, true, acc, buf, buflen);
 }
 
 int pw_sockstate_read_netlink(struct pw_connections *ret, void *buf, size_t buflen)
 {
 	const uint32_t tcp_states = (1u << PW_TCP_ESTABLISHED) | (1u << PW_TCP_TIME_WAIT) |
 				    (1u << PW_TCP_CLOSE_WAIT) | (1u << PW_TCP_LISTEN);
-	static const struct {
-		uint8_t family, protocol;
-	} dumps[] = {
-		{ AF_INET, IPPROTO_TCP },
-		{ AF_INET6, IPPROTO_TCP },
-		{ AF_INET, IPPROTO_UDP },
-		{ AF_INET6, IPPROTO_UDP },
-	};
 	/* a stuck answer must not hold the collector forever: the runner's deadline is 2 s */
 	struct timeval tmo = { .tv_sec = 1 };
-	struct pw_connections acc = { .valid = true };
+	struct pw_connections acc = { .valid = true }, tcp = { 0 };
+	uint32_t seq = 1;
 	int fd, err = 0;
 
 	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
@@ -304,16 +330,31 @@ int pw_sockstate_read_netlink(struct pw_connections *ret, void *buf, size_t bufl
 		err = -errno;
 		goto out_close;
 	}
-	for (size_t i = 0; i < sizeof(dumps) / sizeof(dumps[0]); i++) {
-		uint32_t states = dumps[i].protocol == IPPROTO_TCP ? tcp_states : ~0u;
-
-		err = dump_one(fd, dumps[i].family, dumps[i].protocol, states, (uint32_t)i + 1, &acc, buf, buflen);
-		/* a kernel without IPv6 has no handler for it: there are no such sockets */
-		if (err == -ENOENT && dumps[i].family == AF_INET6)
-			err = 0;
+	err = dump_tcp_compat(fd, tcp_states, seq++, &tcp, buf, buflen);
+	if (err < 0) {
+		/* a kernel without the compat request: one dump per family */
+		memset(&tcp, 0, sizeof(tcp));
+		err = dump_family(fd, AF_INET, IPPROTO_TCP, tcp_states, seq++, &tcp, buf, buflen);
+		if (err < 0)
+			goto out_close;
+		err = dump_family(fd, AF_INET6, IPPROTO_TCP, tcp_states, seq++, &tcp, buf, buflen);
+		if (err == -ENOENT)
+			err = 0; /* no IPv6 in this kernel: there are no such sockets */
 		if (err < 0)
 			goto out_close;
 	}
+	err = dump_family(fd, AF_INET, IPPROTO_UDP, ~0u, seq++, &acc, buf, buflen);
+	if (err < 0)
+		goto out_close;
+	err = dump_family(fd, AF_INET6, IPPROTO_UDP, ~0u, seq++, &acc, buf, buflen);
+	if (err == -ENOENT)
+		err = 0;
+	if (err < 0)
+		goto out_close;
+	acc.tcp_established = tcp.tcp_established;
+	acc.tcp_time_wait = tcp.tcp_time_wait;
+	acc.tcp_close_wait = tcp.tcp_close_wait;
+	acc.tcp_listen = tcp.tcp_listen;
 	*ret = acc;
 out_close:
 	close(fd);
