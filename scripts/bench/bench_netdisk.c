@@ -73,7 +73,7 @@ static int bench_sockets(int rounds, bool with_proc)
 	int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
 
 	for (int i = 0; i < rounds && !r; i++)
-		TIMED(s[i], r = pw_sockstate_read_netlink(&c, buf, PW_SOCKSTATE_BUF_SIZE));
+		TIMED(s[i], r = pw_sockstate_read_netlink(&c, buf, PW_SOCKSTATE_BUF_SIZE, false));
 	if (r) {
 		fprintf(stderr, "netlink: %s\n", strerror(-r));
 		return 1;

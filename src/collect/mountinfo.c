@@ -262,6 +262,22 @@ static int index_grow(struct pw_mounts *m, const struct pw_disk *d)
 	return 0;
 }
 
+/* DEVNAME= of a uevent file: the name of a block device. 0, or a negative errno. */
+static int uevent_devname(const char *buf, size_t len, char *dst, size_t dstlen)
+{
+	const char *pos = buf, *end = buf + len;
+	struct pw_tok line, v;
+
+	while (pw_next_line(&pos, end, &line)) {
+		if (line.n <= 8 || memcmp(line.p, "DEVNAME=", 8))
+			continue;
+		v.p = line.p + 8;
+		v.n = line.n - 8;
+		return pw_tok_copy(v, dst, dstlen) ? 0 : -ENAMETOOLONG;
+	}
+	return -ENOENT;
+}
+
 /*
  * "/dev/root" or "rootfs": the device psutil's RootFsDeviceFinder names instead, from
  * /proc/partitions, else /sys/dev/block/M:m/uevent. Left as it is when neither knows.
@@ -269,31 +285,20 @@ static int index_grow(struct pw_mounts *m, const struct pw_disk *d)
 static void resolve_root_device(struct pw_mounts *m, struct pw_mount_entry *e)
 {
 	char name[PW_DEVNAME_MAX], path[64];
-	const char *pos, *end;
-	struct pw_tok line, v;
 	long n;
+	int r = -ENOENT;
 
 	n = pw_read_file_at(m->proc_fd, "partitions", &m->aux, 1 << 20);
-	if (n >= 0 && pw_partitions_find(m->aux.data, (size_t)n, e->major, e->minor, name, sizeof(name)) == 0)
-		goto out_found;
-	snprintf(path, sizeof(path), "dev/block/%u:%u/uevent", e->major, e->minor);
-	n = pw_read_file_at(m->sys_fd, path, &m->aux, 1 << 16);
-	if (n < 0)
-		return;
-	pos = m->aux.data;
-	end = pos + n;
-	while (pw_next_line(&pos, end, &line)) {
-		if (line.n <= 8 || memcmp(line.p, "DEVNAME=", 8))
-			continue;
-		v.p = line.p + 8;
-		v.n = line.n - 8;
-		if (pw_tok_copy(v, name, sizeof(name)))
-			goto out_found;
-		return;
+	if (n >= 0)
+		r = pw_partitions_find(m->aux.data, (size_t)n, e->major, e->minor, name, sizeof(name));
+	if (r < 0) {
+		snprintf(path, sizeof(path), "dev/block/%u:%u/uevent", e->major, e->minor);
+		n = pw_read_file_at(m->sys_fd, path, &m->aux, 1 << 16);
+		if (n >= 0)
+			r = uevent_devname(m->aux.data, (size_t)n, name, sizeof(name));
 	}
-	return;
-out_found:
-	snprintf(e->device, sizeof(e->device), "/dev/%s", name);
+	if (r == 0)
+		snprintf(e->device, sizeof(e->device), "/dev/%s", name);
 }
 
 static int add_mount(void *ctx, const struct pw_mount_entry *mnt)

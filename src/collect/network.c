@@ -149,7 +149,7 @@ static int network_collect(void *state, const struct pw_env *env, struct snapsho
 	memset(&net->connections, 0, sizeof(net->connections));
 	r = -ENOTSUP;
 	if (st->use_netlink)
-		r = pw_sockstate_read_netlink(&net->connections, st->sockbuf, PW_SOCKSTATE_BUF_SIZE);
+		r = pw_sockstate_read_netlink(&net->connections, st->sockbuf, PW_SOCKSTATE_BUF_SIZE, false);
 	if (r < 0)
 		r = pw_sockstate_read_proc(env->proc_fd, &net->connections, st->sockbuf, PW_SOCKSTATE_BUF_SIZE);
 	net->connections.valid = r == 0;

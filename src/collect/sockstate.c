@@ -313,7 +313,7 @@ static int dump_tcp_compat(int fd, uint32_t states, uint32_t seq, struct pw_conn
 	return dump(fd, &req, sizeof(req), seq, true, acc, buf, buflen);
 }
 
-int pw_sockstate_read_netlink(struct pw_connections *ret, void *buf, size_t buflen)
+int pw_sockstate_read_netlink(struct pw_connections *ret, void *buf, size_t buflen, bool per_family)
 {
 	const uint32_t tcp_states = (1u << PW_TCP_ESTABLISHED) | (1u << PW_TCP_TIME_WAIT) |
 				    (1u << PW_TCP_CLOSE_WAIT) | (1u << PW_TCP_LISTEN);
@@ -330,7 +330,7 @@ int pw_sockstate_read_netlink(struct pw_connections *ret, void *buf, size_t bufl
 		err = -errno;
 		goto out_close;
 	}
-	err = dump_tcp_compat(fd, tcp_states, seq++, &tcp, buf, buflen);
+	err = per_family ? -EOPNOTSUPP : dump_tcp_compat(fd, tcp_states, seq++, &tcp, buf, buflen);
 	if (err < 0) {
 		/* a kernel without the compat request: one dump per family */
 		memset(&tcp, 0, sizeof(tcp));

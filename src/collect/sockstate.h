@@ -49,8 +49,13 @@ int pw_sockdiag_parse(const void *buf, size_t len, uint32_t seq, bool tcp, struc
 /* Buffer size for the readers below: netlink sends at most 32 KiB per read. */
 #define PW_SOCKSTATE_BUF_SIZE (64u * 1024)
 
-/* Counts by inet_diag over netlink, into *ret. 0 or a negative errno. */
-int pw_sockstate_read_netlink(struct pw_connections *ret, void *buf, size_t buflen);
+/*
+ * Counts by inet_diag over netlink, into *ret. TCP of both families comes from one
+ * dump (the TCPDIAG_GETSOCK compat request walks the established hash table once, not
+ * once per family); per_family (or a kernel that refuses the compat request) asks
+ * AF_INET and AF_INET6 apart. 0 or a negative errno.
+ */
+int pw_sockstate_read_netlink(struct pw_connections *ret, void *buf, size_t buflen, bool per_family);
 
 /*
  * Counts from <proc>/net/{tcp,tcp6,udp,udp6}, into *ret; the IPv6 files may be missing

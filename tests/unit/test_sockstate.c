@@ -348,7 +348,7 @@ static void sleep_ms(long ms)
 
 Test(sockstate_kernel, netlink_and_proc_agree_with_what_was_made, .timeout = 60)
 {
-	struct pw_connections want = { .valid = true }, nl = { 0 }, pr = { 0 };
+	struct pw_connections want = { .valid = true }, nl = { 0 }, nl2 = { 0 }, pr = { 0 };
 	struct sockaddr_storage a4, a6;
 	socklen_t l4, l6;
 	struct rlimit rl;
@@ -404,14 +404,16 @@ Test(sockstate_kernel, netlink_and_proc_agree_with_what_was_made, .timeout = 60)
 	cr_assert(proc_fd >= 0);
 	/* state changes after a close are asynchronous: give them a moment */
 	for (int tries = 0; tries < 200; tries++) {
-		cr_assert_eq(pw_sockstate_read_netlink(&nl, buf, PW_SOCKSTATE_BUF_SIZE), 0);
+		cr_assert_eq(pw_sockstate_read_netlink(&nl, buf, PW_SOCKSTATE_BUF_SIZE, false), 0);
+		cr_assert_eq(pw_sockstate_read_netlink(&nl2, buf, PW_SOCKSTATE_BUF_SIZE, true), 0);
 		cr_assert_eq(pw_sockstate_read_proc(proc_fd, &pr, buf, PW_SOCKSTATE_BUF_SIZE), 0);
-		if (same(&nl, &want) && same(&pr, &want))
+		if (same(&nl, &want) && same(&nl2, &want) && same(&pr, &want))
 			break;
 		sleep_ms(10);
 	}
-	cr_expect(nl.valid && pr.valid);
+	cr_expect(nl.valid && nl2.valid && pr.valid);
 	cr_expect(same(&nl, &want), "netlink " FMT ", want " FMT, SHOW(&nl), SHOW(&want));
+	cr_expect(same(&nl2, &want), "netlink per family " FMT ", want " FMT, SHOW(&nl2), SHOW(&want));
 	cr_expect(same(&pr, &want), "/proc/net " FMT ", want " FMT, SHOW(&pr), SHOW(&want));
 	close(proc_fd);
 	free(buf);
