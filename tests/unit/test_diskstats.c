@@ -65,7 +65,7 @@ static const struct {
 	{ "kernel-4.19-18-fields", 8, {
 		{ "sda2", 8, 2, 1821180, 7264284, 95637144ull * 512, 310268500ull * 512, 3407091, 98235019 },
 		{ "dm-0", 253, 0, 1790312, 11726493, 93921546ull * 512, 305938124ull * 512, 3471204, 268923411 } } },
-	{ "nasty-empty", 0, { { NULL } } },
+	{ "nasty-empty", 0, { { 0 } } },
 	{ "nasty-garbage", 3, {
 		{ "maxed", 8, 48, U64MAX, U64MAX, U64MAX, U64MAX, U64MAX, U64MAX }, /* bytes saturate */
 		{ "nvme9n1", 259, 0, 1, 5, 3 * 512, 7 * 512, 4, 8 },                   /* 28 fields: read as 18+ */

@@ -77,7 +77,7 @@ static const struct {
 		{ "wg0", 88888888, 77777777, 55555, 66666, 1, 3, 2, 4 } } },
 	{ "kernel-3.10-14-fields", 2, {
 		{ "eth0", 2147483647, 4294967295u, 1073741823, 4294967295u, 0, 0, 0, 0 } } },
-	{ "nasty-empty", 0, { { NULL } } },
+	{ "nasty-empty", 0, { { 0 } } },
 	{ "nasty-garbage", 4, {
 		{ "max0", U64MAX, U64MAX, U64MAX, U64MAX, U64MAX, U64MAX, U64MAX, U64MAX },
 		{ "extra0", 9, 1, 10, 2, 3, 11, 4, 12 },
