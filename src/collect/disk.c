@@ -7,6 +7,7 @@
  * only this collector, and the runner's deadline turns that into "disk": null.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +16,10 @@
 #include "collect/collector.h"
 #include "collect/diskstats.h"
 #include "collect/mountinfo.h"
+#include "util/fieldscan.h"
 #include "util/rate.h"
 #include "util/readfile.h"
+#include "util/strindex.h"
 #include "util/timeutil.h"
 
 struct disk_state {
@@ -26,6 +29,7 @@ struct disk_state {
 	struct pw_blockdev *prev;
 	uint32_t n_prev, cap_prev;
 	uint64_t prev_ns;
+	struct pw_strindex prev_ix, cur_ix; /* name -> position in prev / in the sample being read */
 	/* filled while parsing */
 	const struct pw_env *env;
 	struct pw_disk *out;
@@ -38,32 +42,41 @@ static void disk_destroy(void *state)
 	pw_buf_free(&st->file);
 	pw_mounts_free(&st->mounts);
 	free(st->prev);
+	pw_strindex_free(&st->prev_ix);
+	pw_strindex_free(&st->cur_ix);
+}
+
+static struct pw_strkeys blockdev_keys(const struct pw_blockdev *arr)
+{
+	return (struct pw_strkeys){ arr, sizeof(*arr), offsetof(struct pw_blockdev, name) };
 }
 
 /* ---------------------------------------------------------------- devices */
-
-static const struct pw_blockdev *find_prev(const struct disk_state *st, uint32_t hint, const char *name)
-{
-	if (hint < st->n_prev && !strcmp(st->prev[hint].name, name))
-		return &st->prev[hint];
-	for (uint32_t i = 0; i < st->n_prev; i++)
-		if (!strcmp(st->prev[i].name, name))
-			return &st->prev[i];
-	return NULL;
-}
 
 static int add_device(void *ctx, const struct pw_diskstats_entry *e)
 {
 	struct disk_state *st = ctx;
 	struct pw_disk *d = st->out;
 	struct pw_blockdev *b;
+	uint32_t i;
+	int r;
 
 	if (!strncmp(e->name, "loop", 4))
 		return 0;
-	if (pw_array_reserve(&d->devices, &d->cap_devices, d->n_devices + 1, sizeof(*b)) < 0)
-		return -ENOMEM;
-	b = &d->devices[d->n_devices++];
-	memcpy(b->name, e->name, sizeof(b->name));
+	i = pw_strindex_find(&st->cur_ix, blockdev_keys(d->devices), e->name);
+	if (i != PW_STRINDEX_NONE) {
+		/* a name twice (only a broken file does that): the last wins, as in psutil's dict */
+		b = &d->devices[i];
+	} else {
+		if (pw_array_reserve(&d->devices, &d->cap_devices, d->n_devices + 1, sizeof(*b)) < 0)
+			return -ENOMEM;
+		i = d->n_devices++;
+		b = &d->devices[i];
+		memcpy(b->name, e->name, sizeof(b->name));
+		r = pw_strindex_add(&st->cur_ix, blockdev_keys(d->devices), b->name, i);
+		if (r < 0)
+			return r;
+	}
 	b->read_count = e->read_count;
 	b->write_count = e->write_count;
 	b->read_bytes = pw_sectors_to_bytes(e->read_sectors);
@@ -98,7 +111,8 @@ static void device_rates(const struct disk_state *st, struct pw_disk *d, double 
 {
 	for (uint32_t i = 0; i < d->n_devices; i++) {
 		struct pw_blockdev *b = &d->devices[i];
-		const struct pw_blockdev *p = find_prev(st, i, b->name);
+		uint32_t k = pw_strindex_find(&st->prev_ix, blockdev_keys(st->prev), b->name);
+		const struct pw_blockdev *p = k != PW_STRINDEX_NONE ? &st->prev[k] : NULL;
 
 		if (!p || !(dt > 0)) {
 			/* a device that just appeared has no rate yet */
@@ -128,7 +142,9 @@ static int collect_devices(struct disk_state *st, struct pw_disk *d, char *err, 
 		return (int)n;
 	}
 	now = pw_mono_ns();
-	r = pw_diskstats_parse(st->file.data, (size_t)n, add_device, st);
+	r = pw_strindex_reset(&st->cur_ix, pw_count_lines(st->file.data, st->file.data + n));
+	if (r == 0)
+		r = pw_diskstats_parse(st->file.data, (size_t)n, add_device, st);
 	if (r < 0) {
 		snprintf(err, errlen, "diskstats: %s", strerror(-r));
 		return r;
@@ -143,6 +159,7 @@ static int collect_devices(struct disk_state *st, struct pw_disk *d, char *err, 
 		memcpy(st->prev, d->devices, d->n_devices * sizeof(*st->prev));
 	st->n_prev = d->n_devices;
 	st->prev_ns = now;
+	pw_strindex_swap(&st->prev_ix, &st->cur_ix); /* this sample's positions are prev's now */
 	return 0;
 }
 

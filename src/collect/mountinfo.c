@@ -2,12 +2,14 @@
 #include "collect/mountinfo.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/fieldscan.h"
 #include "util/readfile.h"
+#include "util/strindex.h"
 
 /* 6 fixed fields, optional fields ("shared:1 master:2 ..."), "-", 3 more */
 #define MAX_FIELDS 48
@@ -205,61 +207,12 @@ void pw_mounts_free(struct pw_mounts *m)
 		return;
 	pw_buf_free(&m->file);
 	pw_buf_free(&m->aux);
-	free(m->slots);
-	m->slots = NULL;
-	m->cap_slots = 0;
+	pw_strindex_free(&m->index);
 }
 
-static uint32_t hash_str(const char *s)
+static struct pw_strkeys partition_keys(const struct pw_partition *arr)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
-/* Empties the index and makes room for at least `n` mount points at half load. */
-static int index_reset(struct pw_mounts *m, uint32_t n)
-{
-	uint32_t cap = m->cap_slots ? m->cap_slots : 64;
-	uint32_t *slots;
-
-	while (cap / 2 < n) {
-		if (cap > UINT32_MAX / 4)
-			return -ENOMEM;
-		cap *= 2;
-	}
-	if (cap != m->cap_slots) {
-		slots = realloc(m->slots, (size_t)cap * sizeof(*slots));
-		if (!slots)
-			return -ENOMEM;
-		m->slots = slots;
-		m->cap_slots = cap;
-	}
-	memset(m->slots, 0, (size_t)m->cap_slots * sizeof(*m->slots));
-	return 0;
-}
-
-/* The slot of `mountpoint`: the one that holds it, or the empty one where it goes. */
-static uint32_t *index_slot(const struct pw_mounts *m, const struct pw_disk *d, const char *mountpoint)
-{
-	uint32_t mask = m->cap_slots - 1, i = hash_str(mountpoint) & mask;
-
-	while (m->slots[i] && strcmp(d->partitions[m->slots[i] - 1].mountpoint, mountpoint))
-		i = (i + 1) & mask;
-	return &m->slots[i];
-}
-
-static int index_grow(struct pw_mounts *m, const struct pw_disk *d)
-{
-	int r = index_reset(m, d->n_partitions + 1);
-
-	if (r < 0)
-		return r;
-	for (uint32_t i = 0; i < d->n_partitions; i++)
-		*index_slot(m, d, d->partitions[i].mountpoint) = i + 1;
-	return 0;
+	return (struct pw_strkeys){ arr, sizeof(*arr), offsetof(struct pw_partition, mountpoint) };
 }
 
 /* DEVNAME= of a uevent file: the name of a block device. 0, or a negative errno. */
@@ -307,29 +260,27 @@ static int add_mount(void *ctx, const struct pw_mount_entry *mnt)
 	struct pw_disk *d = m->out;
 	struct pw_mount_entry e = *mnt;
 	struct pw_partition *p;
-	uint32_t *slot;
+	bool added = false;
+	uint32_t i;
 
 	if (!strcmp(e.device, "/dev/root") || !strcmp(e.device, "rootfs"))
 		resolve_root_device(m, &e);
 	if (!pw_mount_is_physical(&e, &m->fstypes))
 		return 0;
-	if (d->n_partitions + 1 > m->cap_slots / 2 && index_grow(m, d) < 0)
-		return -ENOMEM;
-	slot = index_slot(m, d, e.mountpoint);
-	if (*slot) {
-		/* mounted over an earlier one: like the reference collector's dict, the last wins */
-		p = &d->partitions[*slot - 1];
-	} else {
+	/* mounted over an earlier one: like the reference collector's dict, the last wins */
+	i = pw_strindex_find(&m->index, partition_keys(d->partitions), e.mountpoint);
+	if (i == PW_STRINDEX_NONE) {
 		if (pw_array_reserve(&d->partitions, &d->cap_partitions, d->n_partitions + 1, sizeof(*p)) < 0)
 			return -ENOMEM;
-		p = &d->partitions[d->n_partitions++];
-		*slot = d->n_partitions;
+		i = d->n_partitions++;
+		added = true;
 	}
+	p = &d->partitions[i];
 	memset(p, 0, sizeof(*p));
 	memcpy(p->device, e.device, sizeof(p->device));
 	memcpy(p->fstype, e.fstype, sizeof(p->fstype));
 	memcpy(p->mountpoint, e.mountpoint, sizeof(p->mountpoint));
-	return 0;
+	return added ? pw_strindex_add(&m->index, partition_keys(d->partitions), p->mountpoint, i) : 0;
 }
 
 int pw_mounts_read(struct pw_mounts *m, int proc_fd, int sys_fd, struct pw_disk *d, char *err, size_t errlen)
@@ -353,7 +304,7 @@ int pw_mounts_read(struct pw_mounts *m, int proc_fd, int sys_fd, struct pw_disk 
 		snprintf(err, errlen, "cannot read self/mountinfo: %s", strerror((int)-n));
 		return (int)n;
 	}
-	r = index_reset(m, 0);
+	r = pw_strindex_reset(&m->index, pw_count_lines(m->file.data, m->file.data + n));
 	if (r == 0)
 		r = pw_mountinfo_parse(m->file.data, (size_t)n, add_mount, m);
 	if (r < 0) {

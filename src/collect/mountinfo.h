@@ -14,6 +14,7 @@
 
 #include "snapshot.h"
 #include "util/buf.h"
+#include "util/strindex.h"
 
 struct pw_mount_entry {
 	uint32_t major, minor;             /* st_dev of the mounted filesystem */
@@ -82,8 +83,7 @@ int pw_partitions_find(const char *buf, size_t len, uint32_t major, uint32_t min
 struct pw_mounts {
 	struct pw_buf file, aux;
 	struct pw_fstype_set fstypes;
-	uint32_t *slots; /* mount point hash -> index + 1 into the partitions (0: empty) */
-	uint32_t cap_slots;
+	struct pw_strindex index; /* mount point -> position in the partitions */
 	/* while reading */
 	int proc_fd, sys_fd;
 	struct pw_disk *out;

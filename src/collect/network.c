@@ -5,6 +5,7 @@
  * filesystem access beyond procfs: a dead network mount cannot stall this collector.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,10 @@
 #include "collect/collector.h"
 #include "collect/netdev.h"
 #include "collect/sockstate.h"
+#include "util/fieldscan.h"
 #include "util/rate.h"
 #include "util/readfile.h"
+#include "util/strindex.h"
 #include "util/timeutil.h"
 
 #ifndef PROC_SUPER_MAGIC
@@ -29,9 +32,9 @@ struct network_state {
 	struct pw_netif *prev;
 	uint32_t n_prev, cap_prev;
 	uint64_t prev_ns;
+	struct pw_strindex prev_ix, cur_ix; /* name -> position in prev / in the sample being read */
 	/* filled while parsing */
 	struct pw_network *out;
-	int oom;
 };
 
 static int network_init(void *state, const struct pw_env *env, char *err, size_t errlen)
@@ -56,17 +59,13 @@ static void network_destroy(void *state)
 	pw_buf_free(&st->file);
 	free(st->sockbuf);
 	free(st->prev);
+	pw_strindex_free(&st->prev_ix);
+	pw_strindex_free(&st->cur_ix);
 }
 
-/* The previous sample of `name`: the same position first (the order rarely changes). */
-static const struct pw_netif *find_prev(const struct network_state *st, uint32_t hint, const char *name)
+static struct pw_strkeys netif_keys(const struct pw_netif *arr)
 {
-	if (hint < st->n_prev && !strcmp(st->prev[hint].name, name))
-		return &st->prev[hint];
-	for (uint32_t i = 0; i < st->n_prev; i++)
-		if (!strcmp(st->prev[i].name, name))
-			return &st->prev[i];
-	return NULL;
+	return (struct pw_strkeys){ arr, sizeof(*arr), offsetof(struct pw_netif, name) };
 }
 
 static int add_interface(void *ctx, const struct pw_netdev_entry *e)
@@ -75,12 +74,25 @@ static int add_interface(void *ctx, const struct pw_netdev_entry *e)
 	struct pw_network *net = st->out;
 	struct pw_netif *f;
 
+	uint32_t i;
+	int r;
+
 	if (!strcmp(e->name, "lo"))
 		return 0;
-	if (pw_array_reserve(&net->interfaces, &net->cap_interfaces, net->n_interfaces + 1, sizeof(*f)) < 0)
-		return -ENOMEM;
-	f = &net->interfaces[net->n_interfaces++];
-	memcpy(f->name, e->name, sizeof(f->name));
+	i = pw_strindex_find(&st->cur_ix, netif_keys(net->interfaces), e->name);
+	if (i != PW_STRINDEX_NONE) {
+		/* a name twice (only a broken file does that): the last wins, as in psutil's dict */
+		f = &net->interfaces[i];
+	} else {
+		if (pw_array_reserve(&net->interfaces, &net->cap_interfaces, net->n_interfaces + 1, sizeof(*f)) < 0)
+			return -ENOMEM;
+		i = net->n_interfaces++;
+		f = &net->interfaces[i];
+		memcpy(f->name, e->name, sizeof(f->name));
+		r = pw_strindex_add(&st->cur_ix, netif_keys(net->interfaces), f->name, i);
+		if (r < 0)
+			return r;
+	}
 	f->bytes_sent = e->bytes_sent;
 	f->bytes_recv = e->bytes_recv;
 	f->packets_sent = e->packets_sent;
@@ -96,7 +108,8 @@ static void compute_rates(struct network_state *st, struct pw_network *net, doub
 {
 	for (uint32_t i = 0; i < net->n_interfaces; i++) {
 		struct pw_netif *f = &net->interfaces[i];
-		const struct pw_netif *p = find_prev(st, i, f->name);
+		uint32_t k = pw_strindex_find(&st->prev_ix, netif_keys(st->prev), f->name);
+		const struct pw_netif *p = k != PW_STRINDEX_NONE ? &st->prev[k] : NULL;
 
 		if (!p) {
 			/* an interface that just appeared has no rate yet */
@@ -111,7 +124,8 @@ static void compute_rates(struct network_state *st, struct pw_network *net, doub
 	}
 }
 
-static int network_collect(void *state, const struct pw_env *env, struct snapshot *out, char *err, size_t errlen)
+static int network_collect(void *state, const struct pw_env *env, struct snapshot *out, char *err,
+			   size_t errlen)
 {
 	struct network_state *st = state;
 	struct pw_network *net = &out->network;
@@ -128,7 +142,9 @@ static int network_collect(void *state, const struct pw_env *env, struct snapsho
 	}
 	now = pw_mono_ns();
 	st->out = net;
-	r = pw_netdev_parse(st->file.data, (size_t)n, add_interface, st);
+	r = pw_strindex_reset(&st->cur_ix, pw_count_lines(st->file.data, st->file.data + n));
+	if (r == 0)
+		r = pw_netdev_parse(st->file.data, (size_t)n, add_interface, st);
 	if (r < 0) {
 		snprintf(err, errlen, "net/dev: %s", strerror(-r));
 		return r;
@@ -144,6 +160,7 @@ static int network_collect(void *state, const struct pw_env *env, struct snapsho
 		memcpy(st->prev, net->interfaces, net->n_interfaces * sizeof(*st->prev));
 	st->n_prev = net->n_interfaces;
 	st->prev_ns = now;
+	pw_strindex_swap(&st->prev_ix, &st->cur_ix); /* this sample's positions are prev's now */
 
 	/* socket counts are optional: without them "connections" is null, interfaces stay */
 	memset(&net->connections, 0, sizeof(net->connections));

@@ -186,7 +186,8 @@ int pw_sockstate_read_proc(int proc_fd, struct pw_connections *ret, char *buf, s
 /* ---------------------------------------------------------------- netlink inet_diag */
 
 /* One message of ours: 1 at NLMSG_DONE, 0, or a negative errno. */
-static int sockdiag_msg(const unsigned char *msg, const struct nlmsghdr *h, bool tcp, struct pw_connections *acc)
+static int sockdiag_msg(const unsigned char *msg, const struct nlmsghdr *h, bool tcp,
+		       struct pw_connections *acc)
 {
 	struct inet_diag_msg m;
 	struct nlmsgerr e;
@@ -243,8 +244,8 @@ int pw_sockdiag_parse(const void *buf, size_t len, uint32_t seq, bool tcp, struc
 }
 
 /* Sends one dump request and counts its answer. */
-static int dump(int fd, const void *req, size_t len, uint32_t seq, bool tcp, struct pw_connections *acc, void *buf,
-		size_t buflen)
+static int dump(int fd, const void *req, size_t len, uint32_t seq, bool tcp, struct pw_connections *acc,
+		void *buf, size_t buflen)
 {
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	bool done = false;

@@ -89,6 +89,20 @@ static inline size_t pw_split_blank(const char *p, const char *end, struct pw_to
 	}
 }
 
+/* How many lines [p, end) holds (a last one without '\n' counts): a bound on the entries. */
+static inline uint32_t pw_count_lines(const char *p, const char *end)
+{
+	uint32_t n = 0;
+
+	while (p < end && n < UINT32_MAX) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		n++;
+		p = nl ? nl + 1 : end;
+	}
+	return n;
+}
+
 /* A token that is an unsigned decimal number fitting u64. 0, -EINVAL or -ERANGE. */
 static inline int pw_tok_u64(struct pw_tok t, uint64_t *ret)
 {

@@ -66,7 +66,7 @@ static const struct {
 		{ "sda2", 8, 2, 1821180, 7264284, 95637144ull * 512, 310268500ull * 512, 3407091, 98235019 },
 		{ "dm-0", 253, 0, 1790312, 11726493, 93921546ull * 512, 305938124ull * 512, 3471204, 268923411 } } },
 	{ "nasty-empty", 0, { { 0 } } },
-	{ "nasty-garbage", 3, {
+	{ "nasty-garbage", 4, { /* old1 twice: the first is found here, the collector keeps the last */
 		{ "maxed", 8, 48, U64MAX, U64MAX, U64MAX, U64MAX, U64MAX, U64MAX }, /* bytes saturate */
 		{ "nvme9n1", 259, 0, 1, 5, 3 * 512, 7 * 512, 4, 8 },                   /* 28 fields: read as 18+ */
 		{ "old1", 8, 64, 100, 300, 200 * 512, 400 * 512, 0, 0 } } },           /* 7 fields: no times */
@@ -274,7 +274,8 @@ Test(disk_collector, garbage_and_missing_files)
 
 	run_on(&r, "nasty-garbage");
 	cr_expect_eq(run_collect(&r), 0, "%s", r.err);
-	cr_expect_eq(r.snap.disk.n_devices, 3);
+	cr_expect_eq(r.snap.disk.n_devices, 3, "maxed nvme9n1 old1 (twice: the last wins)");
+	cr_expect(dev(&r.snap.disk, "old1") && dev(&r.snap.disk, "old1")->read_count == 111);
 	run_on(&r, "nasty-empty");
 	cr_expect_eq(run_collect(&r), 0, "%s", r.err);
 	cr_expect(r.snap.disk.valid);

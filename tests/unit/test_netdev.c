@@ -78,7 +78,7 @@ static const struct {
 	{ "kernel-3.10-14-fields", 2, {
 		{ "eth0", 2147483647, 4294967295u, 1073741823, 4294967295u, 0, 0, 0, 0 } } },
 	{ "nasty-empty", 0, { { 0 } } },
-	{ "nasty-garbage", 4, {
+	{ "nasty-garbage", 5, { /* tabs0 twice: the collector keeps the last, see below */
 		{ "max0", U64MAX, U64MAX, U64MAX, U64MAX, U64MAX, U64MAX, U64MAX, U64MAX },
 		{ "extra0", 9, 1, 10, 2, 3, 11, 4, 12 },
 		{ "tabs0", 9, 1, 10, 2, 3, 11, 4, 12 },
@@ -272,6 +272,26 @@ Test(network_collector, counters_backwards_appearing_disappearing)
 	f = iface(&r.snap.network, "new0");
 	cr_assert(f);
 	cr_expect(all_rates_null(f), "an interface that just appeared has no rate");
+	run_free(&r);
+}
+
+Test(network_collector, garbage_name_twice_last_wins)
+{
+	const struct pw_netif *f;
+	struct run r;
+
+	run_init(&r, "nasty-garbage");
+	cr_assert_eq(run_collect(&r), 0, "%s", r.err);
+	cr_expect_eq(r.snap.network.n_interfaces, 4, "max0 extra0 tabs0 a:b:c");
+	cr_expect_str_eq(r.snap.network.interfaces[2].name, "tabs0", "the place of the first");
+	f = iface(&r.snap.network, "tabs0");
+	cr_assert(f);
+	cr_expect_eq(f->bytes_recv, 100, "the values of the last");
+	cr_expect_eq(f->bytes_sent, 900);
+	/* and the next sample finds its previous one */
+	cr_assert_eq(run_collect(&r), 0, "%s", r.err);
+	f = iface(&r.snap.network, "tabs0");
+	cr_expect(f && f->bytes_recv_per_sec == 0);
 	run_free(&r);
 }
 
