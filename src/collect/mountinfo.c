@@ -120,16 +120,16 @@ int pw_mountinfo_parse(const char *buf, size_t len, pw_mount_cb cb, void *ctx)
 
 void pw_filesystems_parse(const char *buf, size_t len, struct pw_fstype_set *ret)
 {
-	const char *pos = buf, *end = buf + len;
-	struct pw_tok line, t[3];
+	const char *end = buf + len;
+	struct pw_tok t[3];
 	size_t n;
 
 	ret->n = 0;
-	while (pw_next_line(&pos, end, &line)) {
+	for (const char *p = buf; p < end; p = pw_next_line(p, end)) {
 		struct pw_tok name;
 
-		/* "nodev\tsysfs" or "\text4" */
-		n = pw_split_blank(line.p, line.p + line.n, t, 3);
+		/* "nodev\tsysfs" or "\text4"; a last line without '\n' is whole: a name or not */
+		n = pw_split_blank(p, pw_line_end(p, end), t, 3);
 		if (n == 1 && !pw_tok_eq(t[0], "nodev"))
 			name = t[0];
 		else if (n == 2 && pw_tok_eq(t[0], "nodev") && pw_tok_eq(t[1], "zfs"))
@@ -218,15 +218,15 @@ static struct pw_strkeys partition_keys(const struct pw_partition *arr)
 /* DEVNAME= of a uevent file: the name of a block device. 0, or a negative errno. */
 static int uevent_devname(const char *buf, size_t len, char *dst, size_t dstlen)
 {
-	const char *pos = buf, *end = buf + len;
-	struct pw_tok line, v;
+	const char *end = buf + len;
+	struct pw_tok v;
 
-	while (pw_next_line(&pos, end, &line)) {
-		if (line.n <= 8 || memcmp(line.p, "DEVNAME=", 8))
+	for (const char *p = buf; p < end; p = pw_next_line(p, end)) {
+		if (!pw_starts_with(p, end, "DEVNAME=", 8))
 			continue;
-		v.p = line.p + 8;
-		v.n = line.n - 8;
-		return pw_tok_copy(v, dst, dstlen) ? 0 : -ENAMETOOLONG;
+		v.p = p + 8;
+		v.n = (size_t)(pw_line_end(p, end) - v.p);
+		return v.n && pw_tok_copy(v, dst, dstlen) ? 0 : -ENAMETOOLONG;
 	}
 	return -ENOENT;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Bounded scanning of whitespace-separated procfs text: lines, tokens and unsigned
- * decimal numbers. Nothing here allocates or reads past `end`, and the buffers need no
- * NUL terminator, so a parser built on it can be fed any bytes (fuzzers do).
+ * Whitespace-separated fields of procfs lines as tokens, on top of util/scan.h: for the
+ * files whose shape is told by how many fields a line has (diskstats) or by a separator
+ * field (mountinfo's "-"). Nothing here allocates or reads past `end`, and no NUL
+ * terminator is needed, so the parsers built on it can be fed any bytes.
  */
 #ifndef PW_FIELDSCAN_H
 #define PW_FIELDSCAN_H
@@ -13,38 +14,17 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "util/scan.h"
+
 struct pw_tok {
 	const char *p;
 	size_t n;
 };
 
-/* The separators of procfs columns (what Python's str.split() splits ASCII text on). */
-static inline bool pw_is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
 /*
- * The line starting at *pos (without its '\n'): fills *line and advances *pos past the
- * newline. False when *pos is at the end.
- */
-static inline bool pw_next_line(const char **pos, const char *end, struct pw_tok *line)
-{
-	const char *p = *pos, *nl;
-
-	if (p >= end)
-		return false;
-	nl = memchr(p, '\n', (size_t)(end - p));
-	line->p = p;
-	line->n = (size_t)((nl ? nl : end) - p);
-	*pos = nl ? nl + 1 : end;
-	return true;
-}
-
-/*
- * Like pw_next_line(), but a last line without its '\n' is not returned: the kernel ends
- * every line of these files with one, so a missing one means the text was cut short and
- * its last number may be cut too.
+ * The complete line at *pos (without its '\n') into *line, *pos moved past it. False at
+ * the end, and for a last line without its '\n': the kernel ends every line of these
+ * files with one, so a missing one means the text was cut short, maybe mid-number.
  */
 static inline bool pw_next_full_line(const char **pos, const char *end, struct pw_tok *line)
 {
@@ -52,8 +32,8 @@ static inline bool pw_next_full_line(const char **pos, const char *end, struct p
 
 	if (p >= end)
 		return false;
-	nl = memchr(p, '\n', (size_t)(end - p));
-	if (!nl) {
+	nl = pw_line_end(p, end);
+	if (nl == end) {
 		*pos = end;
 		return false;
 	}
@@ -61,6 +41,16 @@ static inline bool pw_next_full_line(const char **pos, const char *end, struct p
 	line->n = (size_t)(nl - p);
 	*pos = nl + 1;
 	return true;
+}
+
+/* How many lines [p, end) holds (a last one without '\n' counts): a bound on the entries. */
+static inline uint32_t pw_count_lines(const char *p, const char *end)
+{
+	uint32_t n = 0;
+
+	for (; p < end && n < UINT32_MAX; p = pw_next_line(p, end))
+		n++;
+	return n;
 }
 
 /*
@@ -74,8 +64,7 @@ static inline size_t pw_split_blank(const char *p, const char *end, struct pw_to
 	for (;;) {
 		const char *start;
 
-		while (p < end && pw_is_blank(*p))
-			p++;
+		p = pw_skip_blanks(p, end);
 		if (p >= end)
 			return n;
 		start = p;
@@ -89,36 +78,20 @@ static inline size_t pw_split_blank(const char *p, const char *end, struct pw_to
 	}
 }
 
-/* How many lines [p, end) holds (a last one without '\n' counts): a bound on the entries. */
-static inline uint32_t pw_count_lines(const char *p, const char *end)
-{
-	uint32_t n = 0;
-
-	while (p < end && n < UINT32_MAX) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-
-		n++;
-		p = nl ? nl + 1 : end;
-	}
-	return n;
-}
-
-/* A token that is an unsigned decimal number fitting u64. 0, -EINVAL or -ERANGE. */
+/* A token that is an unsigned decimal number fitting u64. 0, -EBADMSG or -ERANGE. */
 static inline int pw_tok_u64(struct pw_tok t, uint64_t *ret)
 {
-	uint64_t v = 0;
+	const char *p = t.p, *end = t.p + t.n;
+	uint64_t v;
+	int r;
 
 	if (!t.n)
-		return -EINVAL;
-	for (size_t i = 0; i < t.n; i++) {
-		unsigned d = (unsigned char)t.p[i] - '0';
-
-		if (d > 9)
-			return -EINVAL;
-		if (v > (UINT64_MAX - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-	}
+		return -EBADMSG;
+	r = pw_scan_u64(&p, end, &v);
+	if (r < 0)
+		return r;
+	if (p != end)
+		return -EBADMSG;
 	*ret = v;
 	return 0;
 }

@@ -14,7 +14,7 @@
 #define FIXTURE_ROOT "tests/fixtures/proc/"
 
 /* A directory fd on the fixture tree of `machine` (tests run from the repository root). */
-static inline int fixture_fd(const char *machine)
+static inline int fixture_tree_fd(const char *machine)
 {
 	char path[256];
 	int fd;
@@ -26,9 +26,9 @@ static inline int fixture_fd(const char *machine)
 }
 
 /* The file `name` of fixture `machine`, read by the same reader the collectors use. */
-static inline long fixture_read(const char *machine, const char *name, struct pw_buf *b)
+static inline long fixture_tree_read(const char *machine, const char *name, struct pw_buf *b)
 {
-	int fd = fixture_fd(machine);
+	int fd = fixture_tree_fd(machine);
 	long n = pw_read_file_at(fd, name, b, 0);
 
 	close(fd);

@@ -76,7 +76,7 @@ Test(diskstats, fixtures_match_psutil)
 {
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct pw_buf b = { 0 };
-		long n = fixture_read(cases[i].machine, "diskstats", &b);
+		long n = fixture_tree_read(cases[i].machine, "diskstats", &b);
 		struct seen s = { 0 };
 		int r = pw_diskstats_parse(b.data, (size_t)n, remember, &s);
 
@@ -154,8 +154,8 @@ static void run_on(struct run *r, const char *machine)
 		r->state = calloc(1, pw_disk_collector.state_size);
 		snapshot_init(&r->snap);
 	}
-	r->env.proc_fd = fixture_fd(machine);
-	r->env.sys_fd = fixture_fd(machine);
+	r->env.proc_fd = fixture_tree_fd(machine);
+	r->env.sys_fd = fixture_tree_fd(machine);
 }
 
 static int run_collect(struct run *r)

@@ -56,7 +56,7 @@ Test(filesystems, physical_types)
 	struct pw_buf b = { 0 };
 	long n;
 
-	n = fixture_read("nvme-md-dm-server", "filesystems", &b);
+	n = fixture_tree_read("nvme-md-dm-server", "filesystems", &b);
 	pw_filesystems_parse(b.data, (size_t)n, &set);
 	cr_expect_eq(set.n, 9, "ext3 ext2 ext4 squashfs vfat fuseblk btrfs xfs zfs, got %u", set.n);
 	cr_expect(pw_fstype_set_has(&set, "ext4") && pw_fstype_set_has(&set, "xfs") && pw_fstype_set_has(&set, "btrfs"));
@@ -64,12 +64,12 @@ Test(filesystems, physical_types)
 	cr_expect(!pw_fstype_set_has(&set, "tmpfs") && !pw_fstype_set_has(&set, "nfs4") && !pw_fstype_set_has(&set, "overlay"));
 	cr_expect(!pw_fstype_set_has(&set, "nodev"));
 
-	n = fixture_read("nasty-garbage", "filesystems", &b);
+	n = fixture_tree_read("nasty-garbage", "filesystems", &b);
 	pw_filesystems_parse(b.data, (size_t)n, &set);
 	cr_expect_eq(set.n, 2);
 	cr_expect(pw_fstype_set_has(&set, "ext4") && pw_fstype_set_has(&set, "zfs"));
 
-	n = fixture_read("nasty-empty", "filesystems", &b);
+	n = fixture_tree_read("nasty-empty", "filesystems", &b);
 	pw_filesystems_parse(b.data, (size_t)n, &set);
 	cr_expect_eq(set.n, 0);
 	pw_buf_free(&b);
@@ -110,7 +110,7 @@ Test(mountinfo, parse_counts)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct pw_buf b = { 0 };
-		long n = fixture_read(cases[i].machine, "self/mountinfo", &b);
+		long n = fixture_tree_read(cases[i].machine, "self/mountinfo", &b);
 		struct pw_mount_entry last = { 0 };
 
 		cr_expect_eq(pw_mountinfo_parse(b.data, (size_t)n, count_cb, &last), cases[i].count, "%s", cases[i].machine);
@@ -142,7 +142,7 @@ static void check_list(const char *machine, const struct expect_part *want, uint
 	struct pw_mounts m = { 0 };
 	struct pw_disk d = { 0 };
 	char err[256] = "", sys[256];
-	int fd = fixture_fd(machine), sys_fd;
+	int fd = fixture_tree_fd(machine), sys_fd;
 
 	snprintf(sys, sizeof(sys), "tests/fixtures/sys/%s", machine);
 	sys_fd = open(sys, O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* may be missing: -1 reads as no file */
@@ -208,7 +208,7 @@ Test(mounts, missing_files)
 	struct pw_mounts m = { 0 };
 	struct pw_disk d = { 0 };
 	char err[256] = "";
-	int fd = fixture_fd("odd-ifnames");
+	int fd = fixture_tree_fd("odd-ifnames");
 
 	cr_expect_eq(pw_mounts_read(&m, fd, fd, &d, err, sizeof(err)), -ENOENT);
 	cr_expect(strstr(err, "filesystems"), "%s", err);
@@ -269,7 +269,7 @@ Test(mounts, many_and_stacked)
 Test(partitions, find)
 {
 	struct pw_buf b = { 0 };
-	long n = fixture_read("nvme-md-dm-server", "partitions", &b);
+	long n = fixture_tree_read("nvme-md-dm-server", "partitions", &b);
 	char name[16];
 
 	cr_expect_eq(pw_partitions_find(b.data, (size_t)n, 259, 3, name, sizeof(name)), 0);

@@ -39,7 +39,7 @@ static const struct pw_netdev_entry *find(const struct seen *s, const char *name
 static int parse_fixture(const char *machine, struct seen *s)
 {
 	struct pw_buf b = { 0 };
-	long n = fixture_read(machine, "net/dev", &b);
+	long n = fixture_tree_read(machine, "net/dev", &b);
 	int r;
 
 	memset(s, 0, sizeof(*s));
@@ -181,8 +181,8 @@ static void run_init(struct run *r, const char *machine)
 {
 	memset(r, 0, sizeof(*r));
 	r->state = calloc(1, pw_network_collector.state_size);
-	r->env.proc_fd = fixture_fd(machine);
-	r->env.sys_fd = fixture_fd(machine);
+	r->env.proc_fd = fixture_tree_fd(machine);
+	r->env.sys_fd = fixture_tree_fd(machine);
 	snapshot_init(&r->snap);
 	cr_assert_eq(pw_network_collector.init(r->state, &r->env, r->err, sizeof(r->err)), 0, "%s", r->err);
 }
@@ -191,8 +191,8 @@ static void run_on(struct run *r, const char *machine)
 {
 	close(r->env.proc_fd);
 	close(r->env.sys_fd);
-	r->env.proc_fd = fixture_fd(machine);
-	r->env.sys_fd = fixture_fd(machine);
+	r->env.proc_fd = fixture_tree_fd(machine);
+	r->env.sys_fd = fixture_tree_fd(machine);
 }
 
 static int run_collect(struct run *r)

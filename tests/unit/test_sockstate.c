@@ -57,7 +57,7 @@ Test(sockstate_proc, fixture_trees)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct pw_connections got = { 0 };
-		int fd = fixture_fd(cases[i].machine);
+		int fd = fixture_tree_fd(cases[i].machine);
 
 		cr_expect_eq(pw_sockstate_read_proc(fd, &got, buf, PW_SOCKSTATE_BUF_SIZE), 0, "%s", cases[i].machine);
 		cr_expect(got.valid);
@@ -72,7 +72,7 @@ Test(sockstate_proc, missing_ipv4_file_is_an_error)
 {
 	char buf[4096];
 	struct pw_connections got = { 0 };
-	int fd = fixture_fd("kernel-4.19-18-fields");
+	int fd = fixture_tree_fd("kernel-4.19-18-fields");
 
 	cr_expect_eq(pw_sockstate_read_proc(fd, &got, buf, sizeof(buf)), -ENOENT);
 	cr_expect(!got.valid, "the result is filled only on success");
@@ -83,7 +83,7 @@ Test(sockstate_proc, missing_ipv4_file_is_an_error)
 Test(sockstate_proc, any_chunking_same_counts)
 {
 	struct pw_buf b = { 0 };
-	long n = fixture_read("nvme-md-dm-server", "net/tcp", &b);
+	long n = fixture_tree_read("nvme-md-dm-server", "net/tcp", &b);
 	struct pw_connections whole = { 0 };
 
 	pw_proc_net_sock_parse(b.data, (size_t)n, true, true, &whole);
