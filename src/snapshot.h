@@ -108,7 +108,7 @@ struct pw_disk {
 	bool valid;
 	uint32_t n_devices;
 	uint32_t cap_devices;
-	struct pw_blockdev *devices; /* loop and ram devices left out */
+	struct pw_blockdev *devices; /* loop devices left out (ram*, zram* kept, as psutil) */
 	uint32_t n_partitions;
 	uint32_t cap_partitions;
 	struct pw_partition *partitions; /* physical filesystems only, like psutil all=False */
