@@ -10,6 +10,37 @@
 
 #include "history/store.h"
 
+/*
+ * A folder that is not there is a typo in --db, not something to wait out: say so now.
+ * One that exists but cannot be written (read-only, full) is retried later.
+ */
+static int check_folder(const char *path, char *err, size_t errlen)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	struct stat sb;
+
+	if (!slash)
+		return 0;
+	if ((size_t)(slash - path) >= sizeof(dir)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -ENAMETOOLONG;
+	}
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	if (!dir[0])
+		return 0;
+	if (stat(dir, &sb) < 0 && (errno == ENOENT || errno == ENOTDIR)) {
+		snprintf(err, errlen, "cannot keep history in %s: folder %s does not exist", path, dir);
+		return -ENOENT;
+	}
+	if (stat(dir, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "cannot keep history in %s: %s is not a folder", path, dir);
+		return -ENOTDIR;
+	}
+	return 0;
+}
+
 int pw_history_open(struct pw_history **ret, const char *path, const char *retention, char *err, size_t errlen)
 {
 	struct pw_history *h;
@@ -29,6 +60,9 @@ int pw_history_open(struct pw_history **ret, const char *path, const char *reten
 		rc = -ENOMEM;
 		goto out_free;
 	}
+	rc = check_folder(path, err, errlen);
+	if (rc < 0)
+		goto out_free_path;
 	pthread_mutex_init(&h->rd_lock, NULL);
 	rc = pwh_store_open(h, err, errlen);
 	if (rc < 0) {
@@ -37,6 +71,8 @@ int pw_history_open(struct pw_history **ret, const char *path, const char *reten
 	}
 	*ret = h;
 	return 0;
+out_free_path:
+	free(h->path);
 out_free:
 	free(h);
 	return rc;

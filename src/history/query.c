@@ -454,20 +454,22 @@ static int choose_tier(struct ctx *c, int64_t now_ms)
 	const struct pwh_query *q = c->q;
 	int64_t range = q->to_ms - q->from_ms, step = range / q->points;
 	uint32_t iv = latest_interval_ms(c);
+	int finest_covering = -1;
 
 	for (int t = 0; t < PWH_N_TIERS; t++) {
 		bool covers = q->from_ms >= now_ms - c->h->retention.keep_s[t] * 1000 - COVER_SLACK_MS;
 		bool fits = t == PWH_TIER_RAW ? range / iv <= (int64_t)RAW_SAMPLES_PER_POINT * q->points
 					      : (int64_t)pwh_tier_res_s[t] * 1000 <= step;
 
-		if (covers && fits)
+		if (!covers)
+			continue;
+		if (fits)
 			return t;
+		if (finest_covering < 0)
+			finest_covering = t;
 	}
-	/* nothing holds all of it at a fitting resolution: the longest-kept tier that fits */
-	for (int t = PWH_N_TIERS - 1; t > 0; t--)
-		if ((int64_t)pwh_tier_res_s[t] * 1000 <= step)
-			return t;
-	return PWH_TIER_HOUR;
+	/* coarser than asked beats a tier that no longer holds the start of the range */
+	return finest_covering >= 0 ? finest_covering : PWH_TIER_HOUR;
 }
 
 static int setup_buckets(struct ctx *c, int64_t step_ms)
@@ -682,6 +684,8 @@ static int run(struct pw_history *h, const struct pwh_query *q, int64_t now_ms, 
 			/* at least two intervals wide: no bucket is empty from jitter alone */
 			if (step < 2 * (int64_t)max_iv)
 				step = 2 * (int64_t)max_iv;
+			if (step > 1000)
+				step = (step + 999) / 1000 * 1000; /* whole seconds read better */
 			if (setup_buckets(&c, step) < 0)
 				goto fail_oom;
 		}
