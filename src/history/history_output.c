@@ -117,8 +117,13 @@ static void history_publish(void *ctx, const struct snapshot *s, const struct pw
 	if (why && !ho->was_broken)
 		pw_warn("history: %s", why);
 	pw_history_stats(ho->h, &st);
-	if (!why && ho->was_broken)
-		pw_info("history: writing again; %" PRIu64 " snapshots lost while it could not", st.dropped - ho->dropped_seen);
+	if (!why && ho->was_broken) {
+		if (st.dropped > ho->dropped_seen)
+			pw_warn("history: writing again; %" PRIu64 " snapshots were lost while it could not",
+				st.dropped - ho->dropped_seen);
+		else
+			pw_info("history: writing again, nothing lost");
+	}
 	if (!why)
 		ho->dropped_seen = st.dropped;
 	ho->was_broken = why != NULL;

@@ -30,7 +30,7 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-static int64_t window_of(int64_t t_ms)
+int64_t pwh_window_of(int64_t t_ms)
 {
 	return floor_div(t_ms, 3600000) * 3600;
 }
@@ -62,7 +62,7 @@ int pwh_sqlite_errno(int rc)
 }
 
 /* ------------------------------------------------------------ the open chunk */
-static void oc_reset(struct pwh_open_chunk *oc)
+void pwh_oc_reset(struct pwh_open_chunk *oc)
 {
 	for (uint32_t i = 0; i < oc->n_used; i++) {
 		struct pwh_ocol *c = oc->cols[oc->used[i]];
@@ -134,14 +134,14 @@ static struct pwh_ocol *oc_col(struct pwh_open_chunk *oc, uint32_t id, uint8_t k
 	return c;
 }
 
-static int oc_append(struct pw_history *h, int64_t t_ms, uint32_t interval_ms, int64_t seq,
+int pwh_oc_append(struct pw_history *h, int64_t t_ms, uint32_t interval_ms, int64_t seq,
 		     const struct pwh_item *items, uint32_t n)
 {
 	struct pwh_open_chunk *oc = &h->oc;
 	int64_t minute = floor_div(t_ms, 60000) * 60;
 
 	if (oc->n == 0) {
-		oc->window_s = window_of(t_ms);
+		oc->window_s = pwh_window_of(t_ms);
 		oc->t0_ms = t_ms;
 		oc->interval_ms = interval_ms;
 		pwh_col_init(&oc->tst, PWH_KIND_TIME);
@@ -183,28 +183,9 @@ static int oc_append(struct pw_history *h, int64_t t_ms, uint32_t interval_ms, i
 }
 
 /* ------------------------------------------------------------ SQL helpers */
-static int exec(sqlite3 *db, const char *sql)
+int pwh_exec(sqlite3 *db, const char *sql)
 {
 	return sqlite3_exec(db, sql, NULL, NULL, NULL);
-}
-
-static int query_i64(sqlite3 *db, const char *sql, int64_t *ret)
-{
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-
-	if (rc != SQLITE_OK)
-		return rc;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*ret = sqlite3_column_int64(st, 0);
-		rc = SQLITE_OK;
-	} else if (rc == SQLITE_DONE) {
-		*ret = 0;
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(st);
-	return rc;
 }
 
 static int put_chunk(struct pw_history *h, int tier, uint32_t id, int64_t t0_ms, const struct pw_buf *blob)
@@ -274,7 +255,7 @@ static int merge_hours(struct pw_history *h, struct pwh_packer *pk, uint32_t id,
 	return rc;
 }
 
-static int seal(struct pw_history *h)
+int pwh_seal(struct pw_history *h)
 {
 	struct pwh_open_chunk *oc = &h->oc;
 	struct pwh_packer *pk = NULL;
@@ -284,7 +265,7 @@ static int seal(struct pw_history *h)
 		return SQLITE_OK;
 	if (pwh_packer_new(&pk) < 0)
 		return SQLITE_NOMEM;
-	rc = exec(h->db, "BEGIN IMMEDIATE");
+	rc = pwh_exec(h->db, "BEGIN IMMEDIATE");
 	if (rc != SQLITE_OK)
 		goto out_free_packer;
 
@@ -333,12 +314,12 @@ static int seal(struct pw_history *h)
 		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
 	}
 	if (rc == SQLITE_OK)
-		rc = exec(h->db, "COMMIT");
+		rc = pwh_exec(h->db, "COMMIT");
 	if (rc != SQLITE_OK) {
-		exec(h->db, "ROLLBACK");
+		pwh_exec(h->db, "ROLLBACK");
 		goto out_free_packer;
 	}
-	oc_reset(oc);
+	pwh_oc_reset(oc);
 	h->seals++;
 	h->pruner.active = true; /* time moved on by a chunk: look for expired ones */
 out_free_packer:
@@ -386,17 +367,17 @@ static int apply(struct pw_history *h, int64_t t_ms, uint32_t interval_ms, const
 	bool tx = h->reg.n_unpersisted > 0;
 	int rc;
 
-	if (oc->n > 0 && (window_of(t_ms) != oc->window_s || interval_ms != oc->interval_ms || oc->n >= PWH_CHUNK_MAX)) {
-		rc = seal(h);
+	if (oc->n > 0 && (pwh_window_of(t_ms) != oc->window_s || interval_ms != oc->interval_ms || oc->n >= PWH_CHUNK_MAX)) {
+		rc = pwh_seal(h);
 		if (rc != SQLITE_OK)
 			return rc;
 	}
 	if (tx) {
-		rc = exec(h->db, "BEGIN IMMEDIATE");
+		rc = pwh_exec(h->db, "BEGIN IMMEDIATE");
 		if (rc == SQLITE_OK)
 			rc = persist_series(h);
 		if (rc != SQLITE_OK) {
-			exec(h->db, "ROLLBACK");
+			pwh_exec(h->db, "ROLLBACK");
 			return rc;
 		}
 	}
@@ -409,16 +390,16 @@ static int apply(struct pw_history *h, int64_t t_ms, uint32_t interval_ms, const
 	rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
 	if (tx) {
 		if (rc == SQLITE_OK)
-			rc = exec(h->db, "COMMIT");
+			rc = pwh_exec(h->db, "COMMIT");
 		if (rc != SQLITE_OK) {
-			exec(h->db, "ROLLBACK");
+			pwh_exec(h->db, "ROLLBACK");
 			return rc;
 		}
 		mark_persisted(h);
 	}
 	if (rc != SQLITE_OK)
 		return rc;
-	if (oc_append(h, t_ms, interval_ms, sqlite3_last_insert_rowid(h->db), items, n) < 0)
+	if (pwh_oc_append(h, t_ms, interval_ms, sqlite3_last_insert_rowid(h->db), items, n) < 0)
 		return SQLITE_NOMEM;
 	h->inserts++;
 	return SQLITE_OK;
@@ -456,7 +437,7 @@ static void visit_value(void *ctx, const char *path, size_t len, enum pwh_kind k
 		ci->err = -ENOMEM;
 }
 
-static void sort_items(struct pwh_item *v, uint32_t n)
+void pwh_sort_items(struct pwh_item *v, uint32_t n)
 {
 	/* insertion sort: the walk hands ids out in order, so this is nearly always sorted */
 	for (uint32_t i = 1; i < n; i++) {
@@ -477,7 +458,7 @@ static int collect_item(void *ctx, const struct pwh_item *it)
 }
 
 /* Decodes a row into h->items. */
-static int row_items(struct pw_history *h, const uint8_t *p, size_t len)
+int pwh_row_items(struct pw_history *h, const uint8_t *p, size_t len)
 {
 	h->n_items = 0;
 	return pwh_row_decode(p, len, collect_item, h);
@@ -542,254 +523,6 @@ static void ring_clear(struct pw_history *h)
 	h->ring_cap = h->ring_head = 0;
 }
 
-/* ------------------------------------------------------------ opening */
-static void finalize_statements(struct pw_history *h)
-{
-	sqlite3_finalize(h->st_pending);
-	sqlite3_finalize(h->st_chunk);
-	sqlite3_finalize(h->st_series);
-	sqlite3_finalize(h->st_hour_get);
-	sqlite3_finalize(h->st_del_pending);
-	h->st_pending = h->st_chunk = h->st_series = h->st_hour_get = h->st_del_pending = NULL;
-}
-
-static void close_db(struct pw_history *h)
-{
-	finalize_statements(h);
-	sqlite3_close_v2(h->db);
-	h->db = NULL;
-}
-
-static const char schema_sql[] =
-	"CREATE TABLE series(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, kind INTEGER NOT NULL);"
-	"CREATE TABLE chunk(id INTEGER PRIMARY KEY, tier INTEGER NOT NULL, series INTEGER NOT NULL,"
-	" t0 INTEGER NOT NULL, data BLOB NOT NULL);"
-	"CREATE UNIQUE INDEX chunk_key ON chunk(tier, series, t0);"
-	"CREATE TABLE pending(seq INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL, interval_ms INTEGER NOT NULL,"
-	" data BLOB NOT NULL);"
-	"CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
-	"INSERT INTO meta VALUES('format', 'perfwatch history 1: varint token columns, 12-bit mantissa doubles');"
-	"PRAGMA user_version=1;"
-	"PRAGMA application_id=1347905585;"; /* 0x50576831 'PWh1' */
-
-/* Says what kind of file this is without writing to it. 1: empty, ready for the schema. */
-static int validate(sqlite3 *db, const char *path, bool integrity, char *err, size_t errlen)
-{
-	int64_t app = 0, ntables = 0, ver = 0;
-	int rc;
-
-	rc = query_i64(db, "PRAGMA application_id", &app);
-	if (rc == SQLITE_OK)
-		rc = query_i64(db, "SELECT count(*) FROM sqlite_master", &ntables);
-	if ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT) {
-		snprintf(err, errlen, "%s is not an SQLite database (or is damaged beyond reading): %s; "
-			 "not touching it — move it away or pass another --db", path, sqlite3_errstr(rc));
-		return -EINVAL;
-	}
-	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "cannot read %s: %s", path, sqlite3_errmsg(db));
-		return pwh_sqlite_errno(rc);
-	}
-	if (app == 0 && ntables == 0)
-		return 1;
-	if (app != PWH_APPLICATION_ID) {
-		snprintf(err, errlen, "%s is an SQLite database of another program (application_id 0x%" PRIx64
-			 ", %" PRId64 " schema objects), not a PerfWatch history; not touching it — pass another --db",
-			 path, (uint64_t)app & 0xffffffffu, ntables);
-		return -EINVAL;
-	}
-	rc = query_i64(db, "PRAGMA user_version", &ver);
-	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "cannot read %s: %s", path, sqlite3_errmsg(db));
-		return (rc & 0xff) == SQLITE_CORRUPT ? -EINVAL : pwh_sqlite_errno(rc);
-	}
-	if (ver != PWH_SCHEMA_VERSION) {
-		snprintf(err, errlen, "%s has history format %" PRId64 ", this PerfWatch reads format %d; not touching it",
-			 path, ver, PWH_SCHEMA_VERSION);
-		return -EINVAL;
-	}
-	if (integrity) {
-		sqlite3_stmt *st;
-		const char *res = NULL;
-
-		rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &st, NULL);
-		if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-			res = (const char *)sqlite3_column_text(st, 0);
-		if (!res || strcmp(res, "ok")) {
-			int bad = res || (sqlite3_errcode(db) & 0xff) == SQLITE_CORRUPT;
-
-			snprintf(err, errlen, bad ? "%s is damaged (%s); not touching it — move it away, or try "
-						    "'sqlite3 %s .recover'"
-						  : "cannot check %s: %s%s",
-				 path, res ? res : sqlite3_errmsg(db), bad ? path : "");
-			sqlite3_finalize(st);
-			return bad ? -EINVAL : pwh_sqlite_errno(sqlite3_errcode(db));
-		}
-		sqlite3_finalize(st);
-	}
-	return 0;
-}
-
-static int prepare(struct pw_history *h)
-{
-	static const struct {
-		size_t off;
-		const char *sql;
-	} stmts[] = {
-		{ offsetof(struct pw_history, st_pending), "INSERT INTO pending(t_ms, interval_ms, data) VALUES(?,?,?)" },
-		{ offsetof(struct pw_history, st_chunk),
-		  "INSERT INTO chunk(tier, series, t0, data) VALUES(?,?,?,?) "
-		  "ON CONFLICT(tier, series, t0) DO UPDATE SET data=excluded.data" },
-		{ offsetof(struct pw_history, st_series), "INSERT OR REPLACE INTO series(id, path, kind) VALUES(?,?,?)" },
-		{ offsetof(struct pw_history, st_hour_get), "SELECT data FROM chunk WHERE tier=2 AND series=? AND t0=?" },
-		{ offsetof(struct pw_history, st_del_pending), "DELETE FROM pending WHERE seq<=?" },
-	};
-
-	for (size_t i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++) {
-		sqlite3_stmt **st = (sqlite3_stmt **)(void *)((char *)h + stmts[i].off);
-		int rc = sqlite3_prepare_v3(h->db, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
-
-		if (rc != SQLITE_OK)
-			return rc;
-	}
-	return SQLITE_OK;
-}
-
-/*
- * Loads the series table into a fresh registry. Series known in memory only (ids handed
- * out while the database could not be written) get ids in the new one; map[old] = new.
- */
-static int load_registry(struct pw_history *h, uint32_t **ret_map, uint32_t *ret_nmap)
-{
-	struct pwh_registry reg;
-	sqlite3_stmt *st;
-	uint32_t *map = NULL, nmap = h->reg.next_id;
-	int rc;
-
-	pwh_registry_init(&reg);
-	rc = sqlite3_prepare_v2(h->db, "SELECT id, path, kind FROM series", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		goto out_free_reg;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0), kind = sqlite3_column_int64(st, 2);
-		const char *path = (const char *)sqlite3_column_text(st, 1);
-
-		if (id <= 0 || id >= UINT32_MAX / 4 || kind < 0 || kind > PWH_KIND_DOUBLE || !path)
-			continue; /* not ours to understand: left alone, never reused */
-		if (!pwh_registry_add(&reg, path, strlen(path), (uint32_t)id, (enum pwh_kind)kind, true) &&
-		    (uint32_t)id >= reg.next_id)
-			reg.next_id = (uint32_t)id + 1;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		goto out_free_reg;
-	map = calloc(nmap ? nmap : 1, sizeof(*map));
-	if (!map) {
-		rc = SQLITE_NOMEM;
-		goto out_free_reg;
-	}
-	for (uint32_t id = 1; id < nmap; id++) {
-		struct pwh_series *old = pwh_registry_get(&h->reg, id), *s;
-
-		if (!old)
-			continue;
-		s = pwh_registry_find(&reg, old->path, strlen(old->path));
-		if (!s)
-			s = pwh_registry_add(&reg, old->path, strlen(old->path), 0, (enum pwh_kind)old->kind, false);
-		if (!s) {
-			rc = SQLITE_NOMEM;
-			goto out_free_map;
-		}
-		map[id] = s->id;
-	}
-	pwh_registry_free(&h->reg);
-	h->reg = reg;
-	*ret_map = map;
-	*ret_nmap = nmap;
-	return SQLITE_OK;
-out_free_map:
-	free(map);
-out_free_reg:
-	pwh_registry_free(&reg);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
-/* Rewrites the rings' rows with new ids. */
-static int remap_ring(struct pw_history *h, const uint32_t *map, uint32_t nmap)
-{
-	bool identity = true;
-
-	for (uint32_t i = 1; i < nmap && identity; i++)
-		identity = map[i] == 0 || map[i] == i;
-	if (identity)
-		return 0;
-	for (uint32_t k = 0; k < h->ring_n; k++) {
-		uint32_t slot = (h->ring_head + k) % h->ring_cap;
-		struct pwh_ring_row *r = h->ring[slot], *nr;
-		uint32_t w = 0;
-
-		if (row_items(h, r->data, r->len) < 0)
-			h->n_items = 0; /* cannot happen: we wrote it */
-		for (uint32_t i = 0; i < h->n_items; i++) {
-			uint32_t id = h->items[i].id;
-
-			if (id < nmap && map[id]) {
-				h->items[i].id = map[id];
-				h->items[w++] = h->items[i];
-			}
-		}
-		sort_items(h->items, w);
-		pw_buf_clear(&h->row);
-		pwh_row_encode(&h->row, h->items, w);
-		if (h->row.oom)
-			return -ENOMEM;
-		nr = malloc(sizeof(*nr) + h->row.len);
-		if (!nr)
-			return -ENOMEM;
-		*nr = *r;
-		nr->len = (uint32_t)h->row.len;
-		memcpy(nr->data, h->row.data, h->row.len);
-		h->ring_bytes += nr->len;
-		h->ring_bytes -= r->len;
-		free(r);
-		h->ring[slot] = nr;
-	}
-	return 0;
-}
-
-/* Rebuilds the open chunk from the pending rows. */
-static int load_pending(struct pw_history *h)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	oc_reset(&h->oc);
-	rc = sqlite3_prepare_v2(h->db, "SELECT seq, t_ms, interval_ms, data FROM pending ORDER BY seq", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t seq = sqlite3_column_int64(st, 0), t_ms = sqlite3_column_int64(st, 1);
-		int64_t interval = sqlite3_column_int64(st, 2);
-		const uint8_t *data = sqlite3_column_blob(st, 3);
-		int len = sqlite3_column_bytes(st, 3);
-
-		if (!data || t_ms < 0 || interval < 0 || interval > UINT32_MAX || row_items(h, data, (size_t)len) < 0)
-			continue; /* a damaged journal row is skipped, the rest still counts */
-		if (h->oc.n > 0 && (window_of(t_ms) != h->oc.window_s || (uint32_t)interval != h->oc.interval_ms ||
-				    h->oc.n >= PWH_CHUNK_MAX)) {
-			rc = seal(h);
-			if (rc != SQLITE_OK)
-				break;
-		}
-		if (oc_append(h, t_ms, (uint32_t)interval, seq, h->items, h->n_items) < 0) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
 static void set_status(struct pw_history *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void set_status(struct pw_history *h, const char *fmt, ...)
 {
@@ -798,94 +531,6 @@ static void set_status(struct pw_history *h, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(h->status, sizeof(h->status), fmt, ap);
 	va_end(ap);
-}
-
-/* Puts why rc happened into h->reason. */
-static void describe_failure(struct pw_history *h, const char *what, int rc)
-{
-	const char *msg = h->db ? sqlite3_errmsg(h->db) : sqlite3_errstr(rc);
-	int sys = h->db ? sqlite3_system_errno(h->db) : 0;
-
-	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
-		msg = "database is locked by another process";
-	if (sys && ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_FULL))
-		snprintf(h->reason, sizeof(h->reason), "%s %s: %s (%s)", what, h->path, msg, strerror(sys));
-	else
-		snprintf(h->reason, sizeof(h->reason), "%s %s: %s", what, h->path, msg);
-}
-
-/*
- * Opens (or reopens) the writer connection and rebuilds the in-memory state from the
- * file. -EINVAL: a file we must not touch (err says why). Other negative: try later.
- */
-static int open_writer(struct pw_history *h, bool integrity, char *err, size_t errlen)
-{
-	uint32_t *map = NULL, nmap = 0;
-	char mode[16] = "";
-	sqlite3_stmt *st;
-	int rc, v;
-
-	close_db(h);
-	rc = sqlite3_open_v2(h->path, &h->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		describe_failure(h, "cannot open", rc);
-		snprintf(err, errlen, "%s", h->reason);
-		close_db(h);
-		return pwh_sqlite_errno(rc);
-	}
-	sqlite3_extended_result_codes(h->db, 1);
-	/* a short wait rides over our own reader's brief locks, never stalls a snapshot */
-	sqlite3_busy_timeout(h->db, 20);
-	v = validate(h->db, h->path, integrity, err, errlen);
-	if (v < 0) {
-		close_db(h);
-		return v;
-	}
-	if (sqlite3_db_readonly(h->db, "main") == 1) {
-		snprintf(err, errlen, "cannot write %s: the file or its filesystem is read-only", h->path);
-		close_db(h);
-		return -EROFS;
-	}
-	rc = sqlite3_prepare_v2(h->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
-	if (rc == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			snprintf(mode, sizeof(mode), "%s", (const char *)sqlite3_column_text(st, 0));
-		rc = sqlite3_errcode(h->db);
-		sqlite3_finalize(st);
-	}
-	if (strcmp(mode, "wal")) {
-		describe_failure(h, "cannot switch to WAL mode:", rc ? rc : SQLITE_ERROR);
-		snprintf(err, errlen, "%s", h->reason);
-		close_db(h);
-		return pwh_sqlite_errno(rc ? rc : SQLITE_IOERR);
-	}
-	rc = exec(h->db, "PRAGMA synchronous=NORMAL; PRAGMA secure_delete=OFF; PRAGMA cache_size=-1024;"
-			 "PRAGMA journal_size_limit=4194304; PRAGMA foreign_keys=OFF;");
-	if (rc == SQLITE_OK && v == 1) {
-		rc = exec(h->db, "BEGIN IMMEDIATE");
-		if (rc == SQLITE_OK)
-			rc = exec(h->db, schema_sql);
-		rc = rc == SQLITE_OK ? exec(h->db, "COMMIT") : rc;
-		if (rc != SQLITE_OK)
-			exec(h->db, "ROLLBACK");
-	}
-	if (rc == SQLITE_OK)
-		rc = prepare(h);
-	if (rc == SQLITE_OK)
-		rc = load_registry(h, &map, &nmap);
-	if (rc == SQLITE_OK && remap_ring(h, map, nmap) < 0)
-		rc = SQLITE_NOMEM;
-	free(map);
-	if (rc == SQLITE_OK)
-		rc = load_pending(h);
-	if (rc != SQLITE_OK) {
-		describe_failure(h, "cannot prepare", rc);
-		snprintf(err, errlen, "%s", h->reason);
-		close_db(h);
-		return pwh_sqlite_errno(rc);
-	}
-	h->pruner.active = true;
-	return 0;
 }
 
 /* ------------------------------------------------------------ failure and recovery */
@@ -910,7 +555,7 @@ static void schedule_retry(struct pw_history *h)
 
 static void go_broken(struct pw_history *h, int rc)
 {
-	describe_failure(h, "cannot write", rc);
+	pwh_describe_failure(h, "cannot write", rc);
 	h->broken = true;
 	h->last_rc = rc;
 	schedule_retry(h);
@@ -924,7 +569,7 @@ static void try_recover(struct pw_history *h)
 
 	if (pw_mono_ns() < h->retry_at_ns)
 		return;
-	if (open_writer(h, false, err, sizeof(err)) < 0) {
+	if (pwh_open_writer(h, false, err, sizeof(err)) < 0) {
 		snprintf(h->reason, sizeof(h->reason), "%s", err);
 		schedule_retry(h);
 		update_broken_status(h);
@@ -933,7 +578,7 @@ static void try_recover(struct pw_history *h)
 	while (h->ring_n > 0) {
 		struct pwh_ring_row *r = h->ring[h->ring_head];
 
-		if (row_items(h, r->data, r->len) < 0) {
+		if (pwh_row_items(h, r->data, r->len) < 0) {
 			ring_drop_oldest(h);
 			continue;
 		}
@@ -956,7 +601,7 @@ int pwh_store_open(struct pw_history *h, char *err, size_t errlen)
 	int rc;
 
 	pwh_registry_init(&h->reg);
-	rc = open_writer(h, true, err, errlen);
+	rc = pwh_open_writer(h, true, err, errlen);
 	if (rc == -EINVAL)
 		return rc;
 	if (rc < 0) {
@@ -970,7 +615,7 @@ int pwh_store_open(struct pw_history *h, char *err, size_t errlen)
 
 void pwh_store_close(struct pw_history *h)
 {
-	close_db(h);
+	pwh_close_db(h);
 	oc_free(&h->oc);
 	pwh_registry_free(&h->reg);
 	ring_clear(h);
@@ -1000,7 +645,7 @@ void pwh_store_insert(struct pw_history *h, const struct snapshot *s)
 		h->total_dropped++;
 		return;
 	}
-	sort_items(h->items, h->n_items);
+	pwh_sort_items(h->items, h->n_items);
 	pw_buf_clear(&h->row);
 	pwh_row_encode(&h->row, h->items, h->n_items);
 	if (h->row.oom) {
@@ -1031,7 +676,7 @@ int pwh_store_seal(struct pw_history *h)
 
 	if (h->broken || !h->db)
 		return -EIO;
-	rc = seal(h);
+	rc = pwh_seal(h);
 	if (rc != SQLITE_OK) {
 		go_broken(h, rc);
 		return pwh_sqlite_errno(rc);

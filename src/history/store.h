@@ -113,4 +113,19 @@ int pwh_store_seal(struct pw_history *h);
 /* Maps a SQLite result code to a negative errno. */
 int pwh_sqlite_errno(int rc);
 
+/* ---- between store.c (writing) and store_open.c (opening); nobody else calls these */
+int pwh_exec(sqlite3 *db, const char *sql);
+int64_t pwh_window_of(int64_t t_ms); /* the clock hour of a time, in seconds */
+void pwh_oc_reset(struct pwh_open_chunk *oc);
+int pwh_oc_append(struct pw_history *h, int64_t t_ms, uint32_t interval_ms, int64_t seq,
+		  const struct pwh_item *items, uint32_t n);
+int pwh_seal(struct pw_history *h); /* a SQLite result code */
+void pwh_sort_items(struct pwh_item *v, uint32_t n);
+int pwh_row_items(struct pw_history *h, const uint8_t *p, size_t len); /* into h->items */
+void pwh_close_db(struct pw_history *h);
+void pwh_describe_failure(struct pw_history *h, const char *what, int rc); /* into h->reason */
+/* Opens (or reopens) the writer and rebuilds the in-memory state from the file. -EINVAL
+ * (err says why): a file we must not touch. Other negative: try again later. */
+int pwh_open_writer(struct pw_history *h, bool integrity, char *err, size_t errlen);
+
 #endif
