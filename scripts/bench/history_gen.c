@@ -8,6 +8,9 @@
  *       pw_history_insert(), exactly as the daemon would, and prints JSON: CPU per insert
  *       (mean, p50, p99, max, over every insert including the hourly seals), bytes on disk
  *       per stored numeric sample and per snapshot for the raw tier, the whole file's size.
+ *   history_gen seal DB
+ *       seals the open hour of a database a real daemon wrote and prints the raw tier's
+ *       bytes per stored numeric sample: the same measure on real data.
  *   history_gen query DB REPEAT METRICS...
  *       runs the 24 h and 7 d queries of METRICS at 1000 points REPEAT times each
  *       through pw_history_query() and prints JSON: median and p95 wall milliseconds.
@@ -166,6 +169,49 @@ static int fill(const char *db, double days, double interval, uint64_t seed)
 	return 0;
 }
 
+static int count_nonnull(void *ctx, const struct pwh_item *it)
+{
+	if (!it->null)
+		(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+static int seal(const char *db)
+{
+	struct pw_history *h;
+	sqlite3 *s;
+	sqlite3_stmt *st;
+	uint64_t values = 0, rows = 0;
+	int64_t before, after;
+	char err[512];
+
+	if (sqlite3_open(db, &s) != SQLITE_OK)
+		return 1;
+	before = sql_i64(s, "SELECT coalesce(sum(length(data)),0) FROM chunk WHERE tier=0");
+	if (sqlite3_prepare_v2(s, "SELECT data FROM pending", -1, &st, NULL) != SQLITE_OK)
+		return 1;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		rows++;
+		pwh_row_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), count_nonnull, &values);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(s);
+	if (pw_history_open(&h, db, NULL, err, sizeof(err)) < 0 || pw_history_flush(h) < 0) {
+		fprintf(stderr, "history_gen: cannot seal %s: %s\n", db, err);
+		return 1;
+	}
+	pw_history_close(h);
+	if (sqlite3_open(db, &s) != SQLITE_OK)
+		return 1;
+	after = sql_i64(s, "SELECT coalesce(sum(length(data)),0) FROM chunk WHERE tier=0");
+	sqlite3_close(s);
+	printf("{\"snapshots\": %" PRIu64 ", \"numeric_samples\": %" PRIu64 ", \"raw_payload_bytes\": %" PRId64
+	       ", \"raw_payload_bytes_per_sample\": %.3f, \"raw_payload_bytes_per_snapshot\": %.1f}\n",
+	       rows, values, after - before, values ? (double)(after - before) / (double)values : 0.0,
+	       rows ? (double)(after - before) / (double)rows : 0.0);
+	return 0;
+}
+
 static double run_query(struct pw_history *h, const char *qs, int *status, size_t *bytes)
 {
 	struct pw_buf out = { 0 };
@@ -224,9 +270,12 @@ int main(int argc, char **argv)
 	if (argc >= 4 && !strcmp(argv[1], "fill"))
 		return fill(argv[2], atof(argv[3]), argc > 4 ? atof(argv[4]) : 5.0,
 			    argc > 5 ? strtoull(argv[5], NULL, 10) : 1);
+	if (argc == 3 && !strcmp(argv[1], "seal"))
+		return seal(argv[2]);
 	if (argc >= 5 && !strcmp(argv[1], "query"))
 		return query(argv[2], atoi(argv[3]), argc - 4, argv + 4);
 	fprintf(stderr, "usage: history_gen fill DB DAYS [INTERVAL_S [SEED]]\n"
+			"       history_gen seal DB\n"
 			"       history_gen query DB REPEAT METRIC...\n");
 	return 2;
 }
