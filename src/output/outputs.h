@@ -5,7 +5,6 @@
 #include "output/output.h"
 
 extern const struct output pw_stdout_output;  /* --json */
-extern const struct output pw_history_output; /* src/history/history_output.c */
 /* The daemon's outputs, in the order they see each snapshot (history before the server). */
 extern const struct output *const pw_daemon_outputs[];
 extern const size_t pw_n_daemon_outputs;
