@@ -396,3 +396,52 @@ Test(history_store, default_path_for_a_user)
 	if (getuid() == 0)
 		cr_assert_eq(seteuid(0), 0);
 }
+
+/* Snapshots taken before the file could ever be opened get ids in memory; when it opens,
+ * those ids are matched to the file's own by name, so every value lands in its series. */
+Test(history_store, ids_given_while_unopenable_are_matched_to_the_files)
+{
+	struct pw_history *h = th_open(NULL);
+	struct snapshot s;
+	sqlite3 *other;
+	double t0 = th_now() - 200, v[64];
+	const char *json;
+	char err[256];
+
+	/* the file knows memory.* first (cpu invalid): their ids differ from a fresh start */
+	snapshot_init(&s);
+	th_snap(&s, t0, 5, 1, 111);
+	s.cpu.valid = false;
+	pw_history_insert(h, &s);
+	pw_history_close(h);
+
+	/* an exclusive lock (no WAL sharing) even keeps readers out: the open cannot finish */
+	cr_assert_eq(sqlite3_open(th_db, &other), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(other, "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;", NULL, NULL, NULL),
+		     SQLITE_OK);
+	cr_assert_eq(pw_history_open(&h, th_db, NULL, err, sizeof(err)), 0, "%s", err);
+	cr_assert_not_null(pw_history_status(h), "cannot be opened yet");
+	for (int i = 1; i < 6; i++) {
+		th_snap(&s, t0 + i * 5, 5, 10 * i, 1000 + (uint64_t)i);
+		pw_history_insert(h, &s);
+	}
+	cr_assert_not_null(pw_history_status(h));
+	sqlite3_close(other);
+	usleep(1100 * 1000);
+	th_snap(&s, t0 + 30, 5, 60, 1006);
+	pw_history_insert(h, &s);
+	cr_assert_null(pw_history_status(h), "%s", pw_history_status(h));
+
+	snprintf(qs, sizeof(qs), "from=%.0f&to=%.0f&metrics=cpu.usage_percent,memory.used_bytes", t0 - 1, t0 + 100);
+	json = th_query(h, qs, 200);
+	cr_assert_eq(th_array(json, "memory.used_bytes", "v", v, 64), 7, "%s", json);
+	cr_assert_eq(v[0], 111);
+	for (int i = 1; i < 7; i++)
+		cr_assert_eq(v[i], 1000 + i, "%s", json);
+	cr_assert_eq(th_array(json, "cpu.usage_percent", "v", v, 64), 7);
+	cr_assert(isnan(v[0]));
+	for (int i = 1; i < 7; i++)
+		cr_assert_eq(v[i], 10 * i, "%s", json);
+	snapshot_free(&s);
+	pw_history_close(h);
+}
