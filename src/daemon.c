@@ -198,7 +198,7 @@ int pw_daemon_run(const struct pw_options *opts)
 	struct snapshot snap;
 	struct pw_buf json = { 0 };
 	char err[PW_ERROR_MAX] = "";
-	uint64_t interval_ns, next, deadline_budget, printed = 0, late = 0;
+	uint64_t interval_ns, next, deadline_budget, printed = 0, late = 0, stop0, collectors0;
 	size_t n_outs = 0, i;
 	sigset_t sigs;
 	int statm_fd = -1, rc = 1, sig;
@@ -325,6 +325,9 @@ int pw_daemon_run(const struct pw_options *opts)
 		/* carried into the next snapshot: this cycle's cost is known only now */
 		snap.self.outputs_cpu_ns = d.cost.outputs_cpu_ns[0];
 		snap.self.cycle_cpu_ns = pw_clock_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
+		pw_debug("snapshot %llu: %zu bytes, %u errors, cycle CPU %.2f ms, published %.1f ms after its tick",
+			 (unsigned long long)snap.seq, json.len, (unsigned)snap.n_errors, (double)snap.self.cycle_cpu_ns / 1e6,
+			 (double)(pw_mono_ns() - next) / 1e6);
 		if (opts->json && printed >= opts->count) {
 			rc = 0;
 			break;
@@ -336,11 +339,21 @@ int pw_daemon_run(const struct pw_options *opts)
 	}
 out:
 	/* the server first (clients closed), then history flushed and closed, then the
-	 * collectors (BPF detached, perf child stopped) */
-	for (i = MAX_OUTPUTS; i-- > 0;)
-		if (outs[i].started && outs[i].o->stop)
+	 * collectors (BPF detached, perf child stopped); each step timed for --log-level debug */
+	stop0 = pw_mono_ns();
+	for (i = MAX_OUTPUTS; i-- > 0;) {
+		if (outs[i].started && outs[i].o->stop) {
+			uint64_t t = pw_mono_ns();
+
 			outs[i].o->stop(outs[i].ctx);
+			pw_debug("stopped %s in %.1f ms", outs[i].o->name, (double)(pw_mono_ns() - t) / 1e6);
+		}
+	}
+	collectors0 = pw_mono_ns();
 	runner_destroy(runner);
+	if (runner)
+		pw_debug("stopped the collectors in %.1f ms; everything in %.1f ms", (double)(pw_mono_ns() - collectors0) / 1e6,
+			 (double)(pw_mono_ns() - stop0) / 1e6);
 	pw_env_close(&d.env);
 	snapshot_free(&snap);
 	pw_buf_free(&json);

@@ -27,6 +27,10 @@ needs_history = pytest.mark.skipif(not (REPO / "src/history/store.c").is_file(),
                                    reason="needs the history store (issue #6), not merged into this tree yet")
 needs_bpf = pytest.mark.skipif(not any((REPO / "bpf").glob("*.bpf.c")),
                                reason="needs the eBPF collector (issue #3), not merged into this tree yet")
+needs_perfstat = pytest.mark.skipif(not (REPO / "src/perf/perfstat_child.c").is_file(),
+                                    reason="needs the perf stat source (issue #4), not merged into this tree yet")
+needs_web = pytest.mark.skipif(not (REPO / "web/index.html").is_file(),
+                               reason="needs the dashboard (issue #7), not merged into this tree yet")
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (users, capabilities, mounts)")
 
 

@@ -26,10 +26,14 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, Daemon
-from ops_testlib import needs_bpf, needs_history, needs_root, needs_server, setpriv_cmd, system_user  # noqa: F401
+from ops_testlib import (needs_bpf, needs_history, needs_perfstat, needs_root, needs_server, needs_web,  # noqa: F401
+                         setpriv_cmd, system_user)
 from ops_testlib import wait_for, wait_log, wait_seq
 
 EXPOSURE_MAX = 25  # systemd-analyze security, 0-100 (shown /10): 1.8 when written
+
+
+pytestmark = needs_web
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +180,8 @@ def exercise(d):
 @needs_server
 @needs_history
 @pytest.mark.skipif(not shutil.which("strace"), reason="strace is not installed")
-@pytest.mark.parametrize("source", [pytest.param("bpf", marks=needs_bpf), "perf-stat"])
+@pytest.mark.parametrize("source", [pytest.param("bpf", marks=needs_bpf),
+                                    pytest.param("perf-stat", marks=needs_perfstat)])
 def test_what_the_unit_forbids_is_never_needed(installed, system_user, source):
     s = unit_settings((installed / "usr/local/lib/systemd/system/perfwatch.service").read_text())
     caps = [c.lower().removeprefix("cap_") for c in s["AmbientCapabilities"][0].split()]

@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 
 from conftest import PW_BIN, PW_SAN_BIN, Daemon, free_port
-from ops_testlib import (api_json, binaries, children, log_problems, needs_bpf, needs_history, needs_server,
-                         san_env, sanitizer_report, wait_for, wait_log, wait_seq)
+from ops_testlib import (api_json, binaries, children, log_problems, needs_bpf, needs_history, needs_perfstat,
+                         needs_server, san_env, sanitizer_report, wait_for, wait_log, wait_seq)
 
 STOP_LIMIT_S = 1.0  # the requirement
 
@@ -66,7 +66,8 @@ def stop_timed(d, sig):
 @needs_history
 @pytest.mark.parametrize("binary", binaries())
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-@pytest.mark.parametrize("source", [pytest.param("bpf", marks=needs_bpf), "perf-stat"])
+@pytest.mark.parametrize("source", [pytest.param("bpf", marks=needs_bpf),
+                                    pytest.param("perf-stat", marks=needs_perfstat)])
 def test_stop_releases_everything_within_a_second(tmp_path, binary, sig, source):
     from server_testlib import ws_connect, ws_read_frame
     db = tmp_path / "history.db"

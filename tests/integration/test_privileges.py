@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 from conftest import PW_BIN, Daemon, validate
-from ops_testlib import (CAP_PERFMON, api_json, binaries, cap_mask, children, log_problems, needs_bpf, needs_history,
-                         needs_root, needs_server, san_env, sanitizer_report, setpriv_cmd, system_user,  # noqa: F401
-                         task_creds, wait_for, wait_log, wait_seq)
+from ops_testlib import (CAP_PERFMON, api_json, binaries, cap_mask, children, log_problems, needs_bpf,
+                         needs_history, needs_perfstat, needs_root, needs_server, san_env, sanitizer_report,
+                         setpriv_cmd, system_user, task_creds, wait_for, wait_log, wait_seq)  # noqa: F401
 
 pytestmark = needs_root
 NO_CAPS = cap_mask()
@@ -69,6 +69,7 @@ def test_cap_bpf_alone_is_not_enough(system_user, schema):
     assert snaps[-1]["perf"]["source"] != "bpf", snaps[-1]["perf"]
 
 
+@needs_perfstat
 def test_cap_perfmon_alone_gives_the_perf_stat_fallback(system_user, schema):
     snaps, log = json_as(system_user, ["perfmon"], "--interval", "0.5", "--count", "2")
     assert_collects_everything_else(snaps, schema)
@@ -160,6 +161,7 @@ def test_user_drop_from_root_keeps_collection_history_and_server(system_user, sc
 
 
 @needs_server
+@needs_perfstat
 def test_user_drop_with_perf_stat_keeps_cap_perfmon_alone(system_user, tmp_path):
     """The perf-stat source keeps CAP_PERFMON (ambient, every thread) so a restarted
     `perf stat -a` counts; test_perfstat.py checks the restart itself."""
