@@ -71,12 +71,42 @@ int pw_log_reopen(void)
 	return log_path ? open_onto_stderr(log_path) : 0;
 }
 
-void pw_log(enum pw_log_level level, const char *fmt, ...)
+size_t pw_log_format_line(char *out, size_t outlen, enum pw_log_level level, const char *msg, bool journal,
+			  const char *time_prefix)
 {
 	static const char *const names[] = { "error", "warning", "info", "debug" };
 	static const int prio[] = { 3, 4, 6, 7 };
-	char msg[1024], line[1280];
-	size_t o = 0;
+	size_t o;
+	int n;
+
+	if ((unsigned)level > PW_LOG_DEBUG)
+		level = PW_LOG_DEBUG;
+	if (journal)
+		n = snprintf(out, outlen, "<%d>", prio[level]);
+	else
+		n = snprintf(out, outlen, "%s%sperfwatch: %s: ", time_prefix ? time_prefix : "", time_prefix ? " " : "",
+			     names[level]);
+	o = n < 0 ? 0 : (size_t)n;
+	if (o > outlen - 6)
+		o = outlen - 6;
+	/* room for one escaped byte (4) and the newline, always */
+	for (const unsigned char *p = (const unsigned char *)msg; *p && o + 5 < outlen; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			snprintf(out + o, outlen - o, "\\x%02x", *p);
+			o += 4;
+		} else {
+			out[o++] = (char)*p;
+		}
+	}
+	out[o++] = '\n';
+	return o;
+}
+
+void pw_log(enum pw_log_level level, const char *fmt, ...)
+{
+	char msg[1024], line[1280], when[40];
+	const char *time_prefix = NULL;
+	size_t o;
 	va_list ap;
 	int saved_errno = errno;
 
@@ -87,27 +117,18 @@ void pw_log(enum pw_log_level level, const char *fmt, ...)
 	va_end(ap);
 	if (to_journal < 0)
 		to_journal = stderr_is_journal(); /* a benign race: every thread computes the same */
-	if (to_journal) {
-		o = (size_t)snprintf(line, sizeof(line), "<%d>", prio[level]);
-	} else {
-		if (log_path) {
-			struct timespec ts;
-			struct tm tm;
+	if (!to_journal && log_path) {
+		struct timespec ts;
+		struct tm tm;
+		size_t n;
 
-			clock_gettime(CLOCK_REALTIME, &ts);
-			localtime_r(&ts.tv_sec, &tm);
-			o = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-			o += (size_t)snprintf(line + o, sizeof(line) - o, ".%03ld ", ts.tv_nsec / 1000000);
-		}
-		o += (size_t)snprintf(line + o, sizeof(line) - o, "perfwatch: %s: ", names[level]);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		localtime_r(&ts.tv_sec, &tm);
+		n = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(when + n, sizeof(when) - n, ".%03ld", ts.tv_nsec / 1000000);
+		time_prefix = when;
 	}
-	for (const unsigned char *p = (const unsigned char *)msg; *p && o + 5 < sizeof(line); p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			o += (size_t)snprintf(line + o, sizeof(line) - o, "\\x%02x", *p);
-		else
-			line[o++] = (char)*p;
-	}
-	line[o++] = '\n';
+	o = pw_log_format_line(line, sizeof(line), level, msg, to_journal, time_prefix);
 	/* one write: lines of different threads never interleave; a failed log is not fatal */
 	if (write(STDERR_FILENO, line, o) < 0) {
 		/* nowhere left to say it */

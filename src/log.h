@@ -10,6 +10,9 @@
 #ifndef PW_LOG_H
 #define PW_LOG_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "options.h"
 
 void pw_log_set_level(enum pw_log_level level);
@@ -26,6 +29,15 @@ int pw_log_open(const char *path);
 int pw_log_reopen(void);
 const char *pw_log_path(void); /* the --log-file, or NULL */
 void pw_log(enum pw_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Formats one log line into out (outlen >= 64): prefix (the journal's "<N>", or the
+ * optional time then "perfwatch: LEVEL: "), msg with every control byte written as
+ * \xNN, cut to fit, and one '\n' at the end. Returns the line's length. (What pw_log
+ * writes; apart for the fuzz target.)
+ */
+size_t pw_log_format_line(char *out, size_t outlen, enum pw_log_level level, const char *msg, bool journal,
+			  const char *time_prefix);
 
 #define pw_err(...) pw_log(PW_LOG_ERROR, __VA_ARGS__)
 #define pw_warn(...) pw_log(PW_LOG_WARN, __VA_ARGS__)
