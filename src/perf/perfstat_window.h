@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Matches `perf stat -I` intervals to snapshot intervals.
+ *
+ * perf prints one group of lines per interval, every line of a group carrying the same
+ * timestamp (seconds since perf started counting). A group is complete when every one
+ * of our events has a line in it, or when a line with a later timestamp arrives, or when
+ * the stream ends (perf prints a last, shorter interval when it is stopped). Complete
+ * groups are summed until the snapshot takes them.
+ *
+ * The snapshot interval and perf's intervals do not share boundaries: perf runs with an
+ * -I several times shorter than the snapshot interval, and a snapshot takes the complete
+ * intervals received since the previous one. Those cover a little more or less time than
+ * the snapshot interval, so each count is scaled by (time since the previous snapshot) /
+ * (time the summed intervals cover): the count over the snapshot interval, at the rate
+ * measured over the most recent complete perf intervals. perf has already scaled each
+ * count for multiplexing (time_enabled / time_running); the share of time a counter ran
+ * is reported as running_ratio.
+ */
+#ifndef PW_PERFSTAT_WINDOW_H
+#define PW_PERFSTAT_WINDOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "perf/perfstat_parse.h"
+#include "snapshot.h"
+
+struct pw_perfstat_acc {
+	double sum;        /* the event's counts over the complete intervals it was counted in */
+	double counted_s;  /* how long those intervals were */
+	double running_s;  /* how long the counter ran in them (interval x running %) */
+	bool running_unknown; /* some line had no running percentage */
+	bool msec;         /* perf printed the unit "msec" */
+	bool not_supported;
+	bool not_counted;
+};
+
+/* What a snapshot takes: the complete intervals since the previous take. */
+struct pw_perfstat_take {
+	unsigned n_intervals;
+	double covered_s;
+	struct pw_perfstat_acc acc[PW_PERF_NUM_EVENTS];
+};
+
+struct pw_perfstat_group_event {
+	unsigned n_counted, n_pct, n_not_supported, n_not_counted;
+	double sum, pct_sum;
+	bool msec;
+};
+
+struct pw_perfstat_window {
+	bool group_open;
+	double group_ts;
+	unsigned group_seen; /* how many of our events have a line in the open group */
+	struct pw_perfstat_group_event group[PW_PERF_NUM_EVENTS];
+	double last_ts;      /* end of the last complete interval; 0 = perf's start */
+	bool last_taken;     /* the interval that ended at last_ts was already taken */
+	struct pw_perfstat_take pending;
+	uint64_t n_late;     /* lines for an interval already taken, or out of order */
+	uint64_t n_foreign;  /* lines for an event that is not one of ours */
+};
+
+/* Also for a restarted perf: its timestamps begin at 0 again. Keeps the counters. */
+void pw_perfstat_window_init(struct pw_perfstat_window *w);
+void pw_perfstat_window_add(struct pw_perfstat_window *w, const struct pw_perfstat_record *rec);
+/* The stream ended (perf exited): the group being received is complete. */
+void pw_perfstat_window_flush(struct pw_perfstat_window *w);
+/* Moves the complete intervals into *ret and starts summing anew. */
+void pw_perfstat_window_take(struct pw_perfstat_window *w, struct pw_perfstat_take *ret);
+
+/*
+ * Fills out->events, out->available and out->error from what a snapshot took, scaled
+ * to elapsed_s (the time since the previous snapshot; not finite or <= 0: unscaled).
+ * has_hw_pmu: whether the machine has a CPU PMU at all, for the reason given for
+ * unsupported events. Does not touch out->source.
+ */
+void pw_perfstat_fill(const struct pw_perfstat_take *t, double elapsed_s, bool has_hw_pmu, struct pw_perf *out);
+
+#endif
