@@ -8,12 +8,8 @@
 
 void pw_perfstat_window_init(struct pw_perfstat_window *w)
 {
-	uint64_t late = w->n_late, foreign = w->n_foreign;
-
 	memset(w, 0, sizeof(*w));
 	w->last_taken = true;
-	w->n_late = late;
-	w->n_foreign = foreign;
 }
 
 static void close_group(struct pw_perfstat_window *w)

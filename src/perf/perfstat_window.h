@@ -61,7 +61,7 @@ struct pw_perfstat_window {
 	uint64_t n_foreign;  /* lines for an event that is not one of ours */
 };
 
-/* Also for a restarted perf: its timestamps begin at 0 again. Keeps the counters. */
+/* Also for a restarted perf: its timestamps begin at 0 again. */
 void pw_perfstat_window_init(struct pw_perfstat_window *w);
 void pw_perfstat_window_add(struct pw_perfstat_window *w, const struct pw_perfstat_record *rec);
 /* The stream ended (perf exited): the group being received is complete. */
