@@ -47,6 +47,8 @@
 #define BACKOFF_MIN_NS (1000 * NS_PER_MS)
 #define BACKOFF_MAX_NS (60000 * NS_PER_MS)
 #define HEALTHY_RUN_NS (60000 * NS_PER_MS)
+/* reads come once per snapshot: one a few ms early for a restart still counts as due */
+#define RESTART_SLACK_NS (50 * NS_PER_MS)
 #define MAX_READ_PER_CALL (16u << 20) /* bounds one read's parsing work */
 
 struct perfstat {
@@ -67,7 +69,7 @@ struct perfstat {
 	uint64_t backoff_ns;
 	unsigned restarts;
 	bool fresh;               /* a restarted child has not delivered an interval yet */
-	char down_reason[320];    /* why the last child ended */
+	char down_reason[512];    /* why the last child ended */
 
 	char buf[64 * 1024];
 };
@@ -166,14 +168,17 @@ static void schedule_restart(struct perfstat *ps, uint64_t now)
 /* The child exited: take its last output and say why it ended. */
 static void child_ended(struct perfstat *ps, int status)
 {
+	const struct pw_perfstat_child *c = &ps->child;
 	char how[96];
+	bool two;
 
 	pump_output(ps);
 	pw_perfstat_child_drain_stderr(&ps->child);
 	pw_perfstat_window_flush(&ps->window);
+	two = c->err_last[0] && strcmp(c->err_first, c->err_last);
 	pw_perfstat_describe_status(status, how, sizeof(how));
-	snprintf(ps->down_reason, sizeof(ps->down_reason), "perf stat %s%s%s", how,
-		 ps->child.err_last[0] ? ": " : "", ps->child.err_last);
+	snprintf(ps->down_reason, sizeof(ps->down_reason), "perf stat %s%s%s%s%s", how, c->err_first[0] ? ": " : "",
+		 c->err_first, two ? " ... " : "", two ? c->err_last : "");
 	pw_perfstat_child_close_pipes(&ps->child);
 }
 
@@ -190,7 +195,7 @@ static void supervise(struct perfstat *ps, uint64_t now)
 			schedule_restart(ps, now);
 		}
 	}
-	if (ps->child.pid <= 0 && ps->restart_at_ns && now >= ps->restart_at_ns) {
+	if (ps->child.pid <= 0 && ps->restart_at_ns && now + RESTART_SLACK_NS >= ps->restart_at_ns) {
 		int rc = start_child(ps, now);
 
 		if (rc < 0) {

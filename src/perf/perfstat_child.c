@@ -156,6 +156,9 @@ static void err_line_end(struct pw_perfstat_child *c)
 	if (n) {
 		memcpy(c->err_last, c->err_line, n);
 		c->err_last[n] = '\0';
+		/* "Error:" alone only announces the line that says what */
+		if (!c->err_first[0] && strcmp(c->err_last, "Error:") && strcmp(c->err_last, "WARNING:"))
+			memcpy(c->err_first, c->err_last, n + 1);
 	}
 	c->err_len = 0;
 }

@@ -29,7 +29,8 @@ struct pw_perfstat_child {
 	int err_fd;  /* read end of its stderr, non-blocking; -1 */
 	size_t err_len;                          /* the stderr line being received */
 	char err_line[PW_PERFSTAT_CHILD_ERR_MAX];
-	char err_last[PW_PERFSTAT_CHILD_ERR_MAX]; /* its last complete non-empty stderr line */
+	char err_first[PW_PERFSTAT_CHILD_ERR_MAX]; /* its first stderr line that says something */
+	char err_last[PW_PERFSTAT_CHILD_ERR_MAX];  /* its last non-empty stderr line */
 };
 
 void pw_perfstat_child_init(struct pw_perfstat_child *c);
@@ -41,7 +42,11 @@ int pw_perfstat_child_start(struct pw_perfstat_child *c, const char *path, char 
 /* Output available now: > 0 bytes, 0 at end of stream (or no child), -EAGAIN when none yet. */
 long pw_perfstat_child_read(struct pw_perfstat_child *c, char *buf, size_t len);
 
-/* Reads whatever it wrote to stderr, keeping its last line (control bytes replaced). */
+/*
+ * Reads whatever it wrote to stderr, keeping its first line that says something (perf
+ * puts the headline first: "Access to performance monitoring ... is limited.") and its
+ * last one. Control bytes are replaced: the text ends up in snapshots and logs.
+ */
 void pw_perfstat_child_drain_stderr(struct pw_perfstat_child *c);
 
 /*

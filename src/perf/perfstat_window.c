@@ -9,6 +9,7 @@
 void pw_perfstat_window_init(struct pw_perfstat_window *w)
 {
 	memset(w, 0, sizeof(*w));
+	w->drop_first = true;
 	w->last_taken = true;
 }
 
@@ -16,6 +17,12 @@ static void close_group(struct pw_perfstat_window *w)
 {
 	double dur = w->group_ts - w->last_ts;
 
+	if (w->drop_first) {
+		/* counts from before perf's time 0: only where the next interval starts is kept */
+		w->drop_first = false;
+		w->n_dropped++;
+		goto out_reset;
+	}
 	for (int e = 0; e < PW_PERF_NUM_EVENTS; e++) {
 		const struct pw_perfstat_group_event *g = &w->group[e];
 		struct pw_perfstat_acc *a = &w->pending.acc[e];
@@ -36,8 +43,9 @@ static void close_group(struct pw_perfstat_window *w)
 	}
 	w->pending.n_intervals++;
 	w->pending.covered_s += dur;
-	w->last_ts = w->group_ts;
 	w->last_taken = false;
+out_reset:
+	w->last_ts = w->group_ts;
 	w->group_open = false;
 	w->group_seen = 0;
 	memset(w->group, 0, sizeof(w->group));

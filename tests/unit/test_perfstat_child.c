@@ -113,7 +113,8 @@ Test(perfstat_child, what_the_child_inherits)
 		cr_expect_eq(sscanf(pg, "PGRP %ld PID %ld", &pgrp, &pid), 2);
 		cr_expect_eq(pgrp, pid, "%s", pg);
 	}
-	/* stderr drained, its last line kept, control bytes replaced */
+	/* stderr drained, its first and last lines kept, control bytes replaced */
+	cr_expect_str_eq(c.err_first, "first line");
 	cr_expect_str_eq(c.err_last, "last ? line");
 	cr_expect_eq(c.out_fd, -1);
 	cr_expect_eq(c.err_fd, -1);

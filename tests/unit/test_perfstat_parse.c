@@ -57,11 +57,13 @@ static struct pw_perfstat_parser parse_fixture(const char *name, char sep, struc
 	return p;
 }
 
-static void window_of(const struct recs *rs, struct pw_perfstat_take *t)
+/* from_start: the records begin where perf started (its first interval is dropped) */
+static void window_of(const struct recs *rs, bool from_start, struct pw_perfstat_take *t)
 {
 	struct pw_perfstat_window w;
 
 	pw_perfstat_window_init(&w);
+	w.drop_first = from_start;
 	for (size_t i = 0; i < rs->n; i++)
 		pw_perfstat_window_add(&w, &rs->r[i]);
 	pw_perfstat_window_flush(&w);
@@ -215,9 +217,10 @@ static void check_nopmu(const char *name, char sep, double ts0, double cpu_clock
 		unsupported += rs.r[i].status == PW_PERFSTAT_NOT_SUPPORTED;
 	cr_expect_eq(unsupported, 3 * 13);
 
-	window_of(&rs, &t);
-	cr_expect_eq(t.n_intervals, 3);
-	cr_expect_float_eq(t.covered_s, rs.r[rs.n - 1].timestamp, 1e-9);
+	window_of(&rs, true, &t);
+	/* the first interval holds perf's start-up too: dropped */
+	cr_expect_eq(t.n_intervals, 2);
+	cr_expect_float_eq(t.covered_s, rs.r[rs.n - 1].timestamp - ts0, 1e-9);
 	memset(&out, 0, sizeof(out));
 	pw_perfstat_fill(&t, t.covered_s, false, &out);
 	cr_expect(!out.available);
@@ -248,7 +251,7 @@ Test(perfstat_parse, perf_5_10_multiplexed)
 
 	cr_assert_eq(rs.n, 2 * PW_PERF_NUM_EVENTS);
 	cr_expect_eq(p.n_malformed, 0);
-	window_of(&rs, &t);
+	window_of(&rs, false, &t);
 	cr_expect_eq(t.n_intervals, 2);
 
 	/* unscaled: elapsed = the time covered */
@@ -286,6 +289,7 @@ Test(perfstat_parse, perf_6_13_threshold_column)
 	struct pw_perfstat_window w;
 
 	pw_perfstat_window_init(&w);
+	w.drop_first = false; /* one interval from the middle of a stream */
 	for (size_t i = 0; i < rs.n; i++)
 		pw_perfstat_window_add(&w, &rs.r[i]);
 	pw_perfstat_window_take(&w, &t);
@@ -306,7 +310,7 @@ Test(perfstat_parse, perf_6_1_hybrid_pmus_summed)
 
 	cr_assert_eq(rs.n, 30);
 	cr_expect_eq(p.n_malformed, 0);
-	window_of(&rs, &t);
+	window_of(&rs, false, &t);
 	cr_expect_eq(t.n_intervals, 1);
 	memset(&out, 0, sizeof(out));
 	pw_perfstat_fill(&t, t.covered_s, true, &out);
@@ -352,6 +356,7 @@ Test(perfstat_parse, aggregation_ids)
 	cr_expect_float_eq(rs.r[6].value, 7.0, 1e-9);
 	/* per-CPU lines of one interval add up */
 	pw_perfstat_window_init(&w);
+	w.drop_first = false;
 	for (size_t i = 0; i < 4; i++)
 		pw_perfstat_window_add(&w, &rs.r[i]);
 	pw_perfstat_window_flush(&w);
@@ -449,6 +454,7 @@ Test(perfstat_window, scaled_to_the_snapshot_interval)
 	struct pw_perf out;
 
 	pw_perfstat_window_init(&w);
+	w.drop_first = false;
 	for (int i = 1; i <= 10; i++)
 		add_interval(&w, 0.5 * i, 100.0, PW_PERF_NUM_EVENTS);
 	pw_perfstat_window_take(&w, &t);
@@ -476,6 +482,7 @@ Test(perfstat_window, incomplete_interval_waits)
 	struct pw_perf out;
 
 	pw_perfstat_window_init(&w);
+	w.drop_first = false;
 	add_interval(&w, 0.5, 1.0, 5); /* 5 of 17 lines arrived so far */
 	pw_perfstat_window_take(&w, &t);
 	cr_expect_eq(t.n_intervals, 0);
@@ -514,6 +521,7 @@ Test(perfstat_window, late_out_of_order_and_foreign_lines)
 	struct pw_perfstat_record r;
 
 	pw_perfstat_window_init(&w);
+	w.drop_first = false;
 	add_interval(&w, 1.0, 1.0, PW_PERF_NUM_EVENTS);
 	pw_perfstat_window_take(&w, &t);
 	r = rec(1.0, "cycles", 5.0); /* for an interval already taken */
@@ -539,13 +547,22 @@ Test(perfstat_window, restarted_perf_starts_at_zero)
 	struct pw_perfstat_take t;
 
 	pw_perfstat_window_init(&w);
+	add_interval(&w, 0.25, 9.0, PW_PERF_NUM_EVENTS); /* perf's first: start-up included */
+	pw_perfstat_window_take(&w, &t);
+	cr_expect_eq(t.n_intervals, 0);
+	cr_expect_eq(w.n_dropped, 1);
 	add_interval(&w, 100.0, 1.0, PW_PERF_NUM_EVENTS);
 	pw_perfstat_window_take(&w, &t);
-	pw_perfstat_window_init(&w); /* a new child */
-	add_interval(&w, 0.25, 1.0, PW_PERF_NUM_EVENTS);
+	cr_expect_eq(t.n_intervals, 1);
+	cr_expect_float_eq(t.covered_s, 99.75, 1e-12);
+
+	pw_perfstat_window_init(&w); /* a new child: timestamps from 0 again, first dropped */
+	add_interval(&w, 0.25, 9.0, PW_PERF_NUM_EVENTS);
+	add_interval(&w, 0.5, 1.0, PW_PERF_NUM_EVENTS);
 	pw_perfstat_window_take(&w, &t);
 	cr_expect_eq(t.n_intervals, 1);
 	cr_expect_float_eq(t.covered_s, 0.25, 1e-12);
+	cr_expect_float_eq(t.acc[0].sum, 1.0, 1e-12);
 }
 
 Test(perfstat_window, not_counted_anywhere)
@@ -555,6 +572,7 @@ Test(perfstat_window, not_counted_anywhere)
 	struct pw_perf out;
 
 	pw_perfstat_window_init(&w);
+	w.drop_first = false;
 	for (int e = 0; e < PW_PERF_NUM_EVENTS; e++) {
 		struct pw_perfstat_record r = rec(1.0, pw_perf_event_names[e], 3.0);
 
