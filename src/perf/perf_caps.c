@@ -205,3 +205,51 @@ bool pw_perf_has_hw_pmu(int sys_fd)
 	closedir(d);
 	return found;
 }
+
+int pw_perf_parse_cpu_list(const char *buf, size_t len)
+{
+	unsigned long total = 0;
+	size_t i = 0;
+
+	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\0'))
+		len--;
+	if (!len)
+		return -EINVAL;
+	while (i < len) {
+		unsigned long lo = 0, hi;
+		size_t start = i;
+
+		for (; i < len && buf[i] >= '0' && buf[i] <= '9' && lo <= 1u << 22; i++)
+			lo = lo * 10 + (unsigned long)(buf[i] - '0');
+		if (i == start || lo > 1u << 22)
+			return -EINVAL;
+		hi = lo;
+		if (i < len && buf[i] == '-') {
+			hi = 0;
+			start = ++i;
+			for (; i < len && buf[i] >= '0' && buf[i] <= '9' && hi <= 1u << 22; i++)
+				hi = hi * 10 + (unsigned long)(buf[i] - '0');
+			if (i == start || hi > 1u << 22 || hi < lo)
+				return -EINVAL;
+		}
+		total += hi - lo + 1;
+		if (i < len) {
+			if (buf[i] != ',' || i + 1 == len)
+				return -EINVAL;
+			i++;
+		}
+	}
+	return total > INT_MAX ? -EINVAL : (int)total;
+}
+
+int pw_perf_online_cpus(int sys_fd)
+{
+	struct pw_buf b = { 0 };
+	long n;
+	int rc;
+
+	n = pw_read_file_at(sys_fd, "devices/system/cpu/online", &b, 64 * 1024);
+	rc = n < 0 ? (int)n : pw_perf_parse_cpu_list(b.data, (size_t)n);
+	pw_buf_free(&b);
+	return rc;
+}

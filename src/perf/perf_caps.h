@@ -43,4 +43,13 @@ int pw_perf_check_access(bool paranoid_known, int paranoid, bool privileged, cha
  */
 bool pw_perf_has_hw_pmu(int sys_fd);
 
+/* The number of CPUs in a kernel CPU list ("0-3,8,10-11\n"): > 0, or -EINVAL. */
+int pw_perf_parse_cpu_list(const char *buf, size_t len);
+
+/*
+ * CPUs online now (devices/system/cpu/online through the sys root): the CPUs a starting
+ * `perf stat -a` counts on. > 0, or a negative errno.
+ */
+int pw_perf_online_cpus(int sys_fd);
+
 #endif

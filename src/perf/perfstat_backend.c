@@ -143,12 +143,13 @@ static bool pump_output(struct perfstat *ps)
 	return false;
 }
 
-static int start_child(struct perfstat *ps, uint64_t now)
+static int start_child(struct perfstat *ps, const struct pw_env *env, uint64_t now)
 {
+	int n_cpus = pw_perf_online_cpus(env->sys_fd);
 	int rc;
 
 	pw_perfstat_parser_reset(&ps->parser);
-	pw_perfstat_window_init(&ps->window);
+	pw_perfstat_window_init(&ps->window, n_cpus > 0 ? (unsigned)n_cpus : 0);
 	rc = pw_perfstat_child_start(&ps->child, ps->perf_path, ps->argv, child_env);
 	if (rc == 0)
 		ps->child_started_ns = now;
@@ -183,7 +184,7 @@ static void child_ended(struct perfstat *ps, int status)
 }
 
 /* Drains the child, reaps it if it exited, restarts it when its backoff has passed. */
-static void supervise(struct perfstat *ps, uint64_t now)
+static void supervise(struct perfstat *ps, const struct pw_env *env, uint64_t now)
 {
 	int status;
 
@@ -196,7 +197,7 @@ static void supervise(struct perfstat *ps, uint64_t now)
 		}
 	}
 	if (ps->child.pid <= 0 && ps->restart_at_ns && now + RESTART_SLACK_NS >= ps->restart_at_ns) {
-		int rc = start_child(ps, now);
+		int rc = start_child(ps, env, now);
 
 		if (rc < 0) {
 			snprintf(ps->down_reason, sizeof(ps->down_reason), "cannot start %.200s: %s", ps->perf_path,
@@ -272,7 +273,7 @@ static int perfstat_open(void **ret_ctx, const struct pw_env *env, char *err, si
 	}
 	pw_perfstat_child_init(&ps->child);
 	pw_perfstat_parser_init(&ps->parser, SEP);
-	pw_perfstat_window_init(&ps->window);
+	pw_perfstat_window_init(&ps->window, 0);
 
 	rc = pw_perf_find_binary(o ? o->perf_path : NULL, getenv("PATH"), ps->perf_path, sizeof(ps->perf_path), err,
 				 errlen);
@@ -287,7 +288,7 @@ static int perfstat_open(void **ret_ctx, const struct pw_env *env, char *err, si
 	build_argv(ps);
 	ps->backoff_ns = BACKOFF_MIN_NS;
 
-	rc = start_child(ps, pw_mono_ns());
+	rc = start_child(ps, env, pw_mono_ns());
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot start %s: %s", ps->perf_path, strerror(-rc));
 		goto out_free;
@@ -314,10 +315,9 @@ static int perfstat_read(void *ctx, const struct pw_env *env, struct snapshot *o
 	uint64_t now = pw_mono_ns();
 	double elapsed_s;
 
-	(void)env;
 	(void)err;
 	(void)errlen;
-	supervise(ps, now);
+	supervise(ps, env, now);
 	pw_perfstat_window_take(&ps->window, &take);
 	elapsed_s = (double)(now - ps->last_read_ns) / 1e9;
 	ps->last_read_ns = now;

@@ -127,7 +127,6 @@ int pw_perfstat_parse_line(const char *line, size_t len, char sep, struct pw_per
 	struct span f[MAX_FIELDS], t, ev;
 	struct pw_perfstat_record r;
 	size_t nf = 0, i, start = 0, end;
-	double ignored;
 
 	if (!line)
 		return -EINVAL;
@@ -146,6 +145,7 @@ int pw_perfstat_parse_line(const char *line, size_t len, char sep, struct pw_per
 
 	memset(&r, 0, sizeof(r));
 	r.running_pct = NAN;
+	r.run_ns = NAN;
 	r.value = NAN;
 	i = 0;
 	if (!parse_decimal(trim(f[i++]), &r.timestamp))
@@ -203,7 +203,7 @@ int pw_perfstat_parse_line(const char *line, size_t len, char sep, struct pw_per
 	/* counter run time (ns) and the percentage of time it ran: optional, numeric */
 	if (i < nf) {
 		t = trim(f[i++]);
-		if (t.n && !parse_decimal(t, &ignored))
+		if (t.n && !parse_decimal(t, &r.run_ns))
 			return -EINVAL;
 	}
 	if (i < nf) {

@@ -39,6 +39,8 @@ struct pw_perfstat_record {
 	double timestamp;                   /* seconds since perf started counting */
 	enum pw_perfstat_status status;
 	double value;                       /* COUNTED: as printed (perf scaled it already) */
+	double run_ns;                      /* time the counter ran in the interval, summed over
+					       CPUs (time_running); NAN when not printed */
 	double running_pct;                 /* % of the enabled time it ran; NAN when not printed */
 	char unit[PW_PERFSTAT_UNIT_MAX];    /* "msec", or "" */
 	char event[PW_PERFSTAT_EVENT_MAX];  /* as printed */

@@ -6,16 +6,34 @@
 #include <stdio.h>
 #include <string.h>
 
-void pw_perfstat_window_init(struct pw_perfstat_window *w)
+void pw_perfstat_window_init(struct pw_perfstat_window *w, unsigned n_cpus)
 {
 	memset(w, 0, sizeof(*w));
+	w->n_cpus = n_cpus;
 	w->drop_first = true;
 	w->last_taken = true;
 }
 
+/*
+ * The length of the interval as the kernel measured it: the enabled time of an event that
+ * counts on every CPU (the software events always do), per CPU. Lines of a PMU that
+ * covers only some CPUs (one side of a hybrid machine) have less, hence the maximum.
+ */
+static double interval_length(const struct pw_perfstat_window *w, double ts_length)
+{
+	double most = 0.0;
+
+	if (!w->n_cpus)
+		return ts_length;
+	for (int e = 0; e < PW_PERF_NUM_EVENTS; e++)
+		if (w->group[e].n_counted && !w->group[e].times_unknown && w->group[e].enabled_ns > most)
+			most = w->group[e].enabled_ns;
+	return most > 0 ? most / 1e9 / w->n_cpus : ts_length;
+}
+
 static void close_group(struct pw_perfstat_window *w)
 {
-	double dur = w->group_ts - w->last_ts;
+	double dur = interval_length(w, w->group_ts - w->last_ts);
 
 	if (w->drop_first) {
 		/* counts from before perf's time 0: only where the next interval starts is kept */
@@ -31,14 +49,15 @@ static void close_group(struct pw_perfstat_window *w)
 			a->sum += g->sum;
 			a->counted_s += dur;
 			a->msec |= g->msec;
-			if (g->n_pct)
-				a->running_s += dur * (g->pct_sum / g->n_pct) / 100.0;
-			else
-				a->running_unknown = true;
+			a->run_ns += g->run_ns;
+			a->enabled_ns += g->enabled_ns;
+			a->running_unknown |= g->times_unknown;
 		} else if (g->n_not_supported) {
 			a->not_supported = true;
 		} else if (g->n_not_counted) {
+			/* enabled all along, never ran: counts in the share of time it ran */
 			a->not_counted = true;
+			a->enabled_ns += dur * 1e9 * (w->n_cpus ? w->n_cpus : 1);
 		}
 	}
 	w->pending.n_intervals++;
@@ -68,10 +87,17 @@ void pw_perfstat_window_add(struct pw_perfstat_window *w, const struct pw_perfst
 			 */
 			e = pw_perfstat_event_index(rec->event);
 			if (rec->timestamp == w->last_ts && !w->last_taken && e >= 0 &&
-			    rec->status == PW_PERFSTAT_COUNTED && w->pending.acc[e].counted_s > 0)
-				w->pending.acc[e].sum += rec->value;
-			else
+			    rec->status == PW_PERFSTAT_COUNTED && w->pending.acc[e].counted_s > 0) {
+				struct pw_perfstat_acc *a = &w->pending.acc[e];
+
+				a->sum += rec->value;
+				if (isfinite(rec->run_ns) && isfinite(rec->running_pct) && rec->running_pct > 0) {
+					a->run_ns += rec->run_ns;
+					a->enabled_ns += rec->run_ns * 100.0 / rec->running_pct;
+				}
+			} else {
 				w->n_late++;
+			}
 			return;
 		}
 		w->group_open = true;
@@ -94,9 +120,12 @@ void pw_perfstat_window_add(struct pw_perfstat_window *w, const struct pw_perfst
 	case PW_PERFSTAT_COUNTED:
 		g->n_counted++;
 		g->sum += rec->value;
-		if (isfinite(rec->running_pct)) {
-			g->pct_sum += rec->running_pct;
-			g->n_pct++;
+		/* enabled = running / share of the time it ran */
+		if (isfinite(rec->run_ns) && isfinite(rec->running_pct) && rec->running_pct > 0) {
+			g->run_ns += rec->run_ns;
+			g->enabled_ns += rec->run_ns * 100.0 / rec->running_pct;
+		} else {
+			g->times_unknown = true;
 		}
 		g->msec |= !strcmp(rec->unit, "msec");
 		break;
@@ -183,7 +212,7 @@ void pw_perfstat_fill(const struct pw_perfstat_take *t, double elapsed_s, bool h
 			ev->counted = true;
 			ev->value = a->sum * scale;
 			ev->unit = a->msec ? "msec" : NULL;
-			ev->running_ratio = a->running_unknown ? NAN : a->running_s / t->covered_s;
+			ev->running_ratio = a->running_unknown || !(a->enabled_ns > 0) ? NAN : a->run_ns / a->enabled_ns;
 			if (ev->running_ratio > 1.0)
 				ev->running_ratio = 1.0;
 			continue;

@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sep = (data[0] & 1) ? '@' : ',';
 	chunk = (size_t)(data[0] >> 1) + 1;
 	pw_perfstat_parser_init(&p, sep);
-	pw_perfstat_window_init(&w);
+	pw_perfstat_window_init(&w, 0);
 	while (off < size) {
 		size_t n = size - off < chunk ? size - off : chunk;
 

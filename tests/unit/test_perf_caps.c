@@ -195,3 +195,19 @@ Test(perf_caps, privileged_as_this_process)
 		cr_skip_test("needs root with CAP_SYS_ADMIN in the bounding set");
 	cr_expect(pw_perf_child_privileged("/usr/bin/perf"));
 }
+
+Test(perf_caps, cpu_lists)
+{
+	static const struct {
+		const char *list;
+		int want;
+	} cases[] = {
+		{ "0-1\n", 2 }, { "0", 1 }, { "0-3,8,10-11\n", 7 }, { "0,2,4,6", 4 },
+		{ "", -EINVAL }, { "\n", -EINVAL }, { "3-1", -EINVAL }, { "0-", -EINVAL }, { "-1", -EINVAL },
+		{ "0,,1", -EINVAL }, { "0,", -EINVAL }, { "a", -EINVAL }, { "0-99999999999", -EINVAL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		cr_expect_eq(pw_perf_parse_cpu_list(cases[i].list, strlen(cases[i].list)), cases[i].want, "%s",
+			     cases[i].list);
+}

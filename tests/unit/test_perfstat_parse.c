@@ -57,12 +57,15 @@ static struct pw_perfstat_parser parse_fixture(const char *name, char sep, struc
 	return p;
 }
 
-/* from_start: the records begin where perf started (its first interval is dropped) */
-static void window_of(const struct recs *rs, bool from_start, struct pw_perfstat_take *t)
+/*
+ * from_start: the records begin where perf started (its first interval is dropped);
+ * n_cpus: the CPUs of the machine the fixture comes from.
+ */
+static void window_of(const struct recs *rs, bool from_start, unsigned n_cpus, struct pw_perfstat_take *t)
 {
 	struct pw_perfstat_window w;
 
-	pw_perfstat_window_init(&w);
+	pw_perfstat_window_init(&w, n_cpus);
 	w.drop_first = from_start;
 	for (size_t i = 0; i < rs->n; i++)
 		pw_perfstat_window_add(&w, &rs->r[i]);
@@ -217,10 +220,11 @@ static void check_nopmu(const char *name, char sep, double ts0, double cpu_clock
 		unsupported += rs.r[i].status == PW_PERFSTAT_NOT_SUPPORTED;
 	cr_expect_eq(unsupported, 3 * 13);
 
-	window_of(&rs, true, &t);
+	window_of(&rs, true, 2, &t);
 	/* the first interval holds perf's start-up too: dropped */
 	cr_expect_eq(t.n_intervals, 2);
-	cr_expect_float_eq(t.covered_s, rs.r[rs.n - 1].timestamp - ts0, 1e-9);
+	/* the kernel's enabled times and perf's timestamps tell the same length here */
+	cr_expect_float_eq(t.covered_s, rs.r[rs.n - 1].timestamp - ts0, 0.01 * (rs.r[rs.n - 1].timestamp - ts0));
 	memset(&out, 0, sizeof(out));
 	pw_perfstat_fill(&t, t.covered_s, false, &out);
 	cr_expect(!out.available);
@@ -244,34 +248,38 @@ Test(perfstat_parse, perf_5_10_multiplexed)
 {
 	static struct recs rs;
 	struct pw_perfstat_parser p = parse_fixture("perf-5.10-multiplexed-comma.csv", ',', &rs);
-	const double d1 = 1.000812344, d2 = 2.001945678 - 1.000812344;
+	const double d1 = 1.000812344, d2 = 2.001945678 - 1.000812344, rel = 0.005;
 	struct pw_perfstat_take t;
 	struct pw_perf out;
 	int llc = idx("LLC-loads"), cyc = idx("cycles");
+	double cs;
 
 	cr_assert_eq(rs.n, 2 * PW_PERF_NUM_EVENTS);
 	cr_expect_eq(p.n_malformed, 0);
-	window_of(&rs, false, &t);
+	window_of(&rs, false, 2, &t);
 	cr_expect_eq(t.n_intervals, 2);
+	cr_expect_float_eq(t.covered_s, d1 + d2, rel * (d1 + d2));
 
-	/* unscaled: elapsed = the time covered */
 	memset(&out, 0, sizeof(out));
 	pw_perfstat_fill(&t, d1 + d2, true, &out);
 	cr_expect(!out.available);
 	cr_expect_str_eq(out.error, "not supported by this machine: L1-icache-loads");
 	/* perf scaled multiplexed counts already: summed as printed */
-	cr_expect_float_eq(out.events[cyc].value, 3104229876.0 + 3098765432.0, 1e-3);
-	cr_expect_float_eq(out.events[cyc].running_ratio, (d1 * 0.4996 + d2 * 0.3332) / (d1 + d2), 1e-9);
+	cr_expect_float_eq(out.events[cyc].value, 3104229876.0 + 3098765432.0, rel * 6.2e9);
+	/* the share of its enabled time it ran: run / (run / run%) summed */
+	cr_expect_float_eq(out.events[cyc].running_ratio,
+			   (1001234567.0 + 667123456.0) / (1001234567.0 / 0.4996 + 667123456.0 / 0.3332), 1e-9);
 	/* not counted in the first interval: the second one's rate over the whole time */
 	cr_expect(out.events[llc].counted);
-	cr_expect_float_eq(out.events[llc].value, 2345678.0 * (d1 + d2) / d2, 1e-3);
-	cr_expect_float_eq(out.events[llc].running_ratio, d2 * 0.3333 / (d1 + d2), 1e-9);
-	cr_expect_float_eq(out.events[idx("cpu-clock")].value, 2003.91 + 2002.27, 1e-6);
-	cr_expect_float_eq(out.events[idx("context-switches")].value, 1532 + 1498, 1e-6);
+	cr_expect_float_eq(out.events[llc].value, 2345678.0 * (d1 + d2) / d2, rel * 4.7e6);
+	cr_expect_float_eq(out.events[llc].running_ratio, 667456789.0 / (667456789.0 / 0.3333 + 2e9 * d1), 0.002);
+	cr_expect_float_eq(out.events[idx("cpu-clock")].value, 2003.91 + 2002.27, rel * 4006);
+	cs = out.events[idx("context-switches")].value;
+	cr_expect_float_eq(cs, 1532 + 1498, rel * 3030);
 
-	/* scaled to a snapshot interval 10 % longer than what the intervals covered */
+	/* scaled to a snapshot interval 10 % longer */
 	pw_perfstat_fill(&t, 1.1 * (d1 + d2), true, &out);
-	cr_expect_float_eq(out.events[idx("context-switches")].value, 1.1 * (1532 + 1498), 1e-6);
+	cr_expect_float_eq(out.events[idx("context-switches")].value, 1.1 * cs, 1e-9);
 }
 
 Test(perfstat_parse, perf_6_13_threshold_column)
@@ -288,7 +296,7 @@ Test(perfstat_parse, perf_6_13_threshold_column)
 	/* every event had its line: the interval is complete without waiting for the next one */
 	struct pw_perfstat_window w;
 
-	pw_perfstat_window_init(&w);
+	pw_perfstat_window_init(&w, 2);
 	w.drop_first = false; /* one interval from the middle of a stream */
 	for (size_t i = 0; i < rs.n; i++)
 		pw_perfstat_window_add(&w, &rs.r[i]);
@@ -310,7 +318,7 @@ Test(perfstat_parse, perf_6_1_hybrid_pmus_summed)
 
 	cr_assert_eq(rs.n, 30);
 	cr_expect_eq(p.n_malformed, 0);
-	window_of(&rs, false, &t);
+	window_of(&rs, false, 4, &t);
 	cr_expect_eq(t.n_intervals, 1);
 	memset(&out, 0, sizeof(out));
 	pw_perfstat_fill(&t, t.covered_s, true, &out);
@@ -355,7 +363,7 @@ Test(perfstat_parse, aggregation_ids)
 	cr_expect_str_eq(rs.r[6].agg_id, "N0");
 	cr_expect_float_eq(rs.r[6].value, 7.0, 1e-9);
 	/* per-CPU lines of one interval add up */
-	pw_perfstat_window_init(&w);
+	pw_perfstat_window_init(&w, 2);
 	w.drop_first = false;
 	for (size_t i = 0; i < 4; i++)
 		pw_perfstat_window_add(&w, &rs.r[i]);
@@ -453,7 +461,7 @@ Test(perfstat_window, scaled_to_the_snapshot_interval)
 	struct pw_perfstat_take t;
 	struct pw_perf out;
 
-	pw_perfstat_window_init(&w);
+	pw_perfstat_window_init(&w, 0);
 	w.drop_first = false;
 	for (int i = 1; i <= 10; i++)
 		add_interval(&w, 0.5 * i, 100.0, PW_PERF_NUM_EVENTS);
@@ -481,7 +489,7 @@ Test(perfstat_window, incomplete_interval_waits)
 	struct pw_perfstat_take t;
 	struct pw_perf out;
 
-	pw_perfstat_window_init(&w);
+	pw_perfstat_window_init(&w, 0);
 	w.drop_first = false;
 	add_interval(&w, 0.5, 1.0, 5); /* 5 of 17 lines arrived so far */
 	pw_perfstat_window_take(&w, &t);
@@ -520,7 +528,7 @@ Test(perfstat_window, late_out_of_order_and_foreign_lines)
 	struct pw_perfstat_take t;
 	struct pw_perfstat_record r;
 
-	pw_perfstat_window_init(&w);
+	pw_perfstat_window_init(&w, 0);
 	w.drop_first = false;
 	add_interval(&w, 1.0, 1.0, PW_PERF_NUM_EVENTS);
 	pw_perfstat_window_take(&w, &t);
@@ -546,7 +554,7 @@ Test(perfstat_window, restarted_perf_starts_at_zero)
 	struct pw_perfstat_window w;
 	struct pw_perfstat_take t;
 
-	pw_perfstat_window_init(&w);
+	pw_perfstat_window_init(&w, 0);
 	add_interval(&w, 0.25, 9.0, PW_PERF_NUM_EVENTS); /* perf's first: start-up included */
 	pw_perfstat_window_take(&w, &t);
 	cr_expect_eq(t.n_intervals, 0);
@@ -556,7 +564,7 @@ Test(perfstat_window, restarted_perf_starts_at_zero)
 	cr_expect_eq(t.n_intervals, 1);
 	cr_expect_float_eq(t.covered_s, 99.75, 1e-12);
 
-	pw_perfstat_window_init(&w); /* a new child: timestamps from 0 again, first dropped */
+	pw_perfstat_window_init(&w, 0); /* a new child: timestamps from 0 again, first dropped */
 	add_interval(&w, 0.25, 9.0, PW_PERF_NUM_EVENTS);
 	add_interval(&w, 0.5, 1.0, PW_PERF_NUM_EVENTS);
 	pw_perfstat_window_take(&w, &t);
@@ -571,7 +579,7 @@ Test(perfstat_window, not_counted_anywhere)
 	struct pw_perfstat_take t;
 	struct pw_perf out;
 
-	pw_perfstat_window_init(&w);
+	pw_perfstat_window_init(&w, 0);
 	w.drop_first = false;
 	for (int e = 0; e < PW_PERF_NUM_EVENTS; e++) {
 		struct pw_perfstat_record r = rec(1.0, pw_perf_event_names[e], 3.0);
@@ -587,4 +595,44 @@ Test(perfstat_window, not_counted_anywhere)
 	cr_expect_str_eq(out.error, "not counted (the counter never got to run): LLC-loads");
 	cr_expect(!out.events[idx("LLC-loads")].counted);
 	cr_expect(out.events[idx("LLC-load-misses")].counted);
+}
+
+Test(perfstat_window, lengths_from_the_kernel_not_from_a_late_perf)
+{
+	struct pw_perfstat_window w;
+	struct pw_perfstat_take t;
+	struct pw_perf out;
+
+	/*
+	 * 2 CPUs. perf was kept off the CPU between its timestamps and its reads: its intervals
+	 * say 0.1 s, the counters' enabled times (run / run%) say 0.5 s each.
+	 */
+	pw_perfstat_window_init(&w, 2);
+	w.drop_first = false;
+	for (int i = 1; i <= 2; i++) {
+		for (int e = 0; e < PW_PERF_NUM_EVENTS; e++) {
+			struct pw_perfstat_record r = rec(0.1 * i, pw_perf_event_names[e], 1000.0);
+
+			r.run_ns = e == idx("cycles") ? 0.25e9 : 1e9; /* cycles multiplexed: ran half */
+			r.running_pct = e == idx("cycles") ? 25.0 : 100.0;
+			pw_perfstat_window_add(&w, &r);
+		}
+	}
+	pw_perfstat_window_take(&w, &t);
+	cr_expect_float_eq(t.covered_s, 1.0, 1e-12);
+	memset(&out, 0, sizeof(out));
+	pw_perfstat_fill(&t, 1.0, true, &out);
+	cr_expect_float_eq(out.events[0].value, 2000.0, 1e-9); /* not 10000 from the timestamps */
+	cr_expect_float_eq(out.events[idx("cycles")].running_ratio, 0.25, 1e-12);
+
+	/* the same lines without run times: the timestamps are all there is */
+	pw_perfstat_window_init(&w, 2);
+	w.drop_first = false;
+	add_interval(&w, 0.1, 1000.0, PW_PERF_NUM_EVENTS);
+	add_interval(&w, 0.2, 1000.0, PW_PERF_NUM_EVENTS);
+	pw_perfstat_window_take(&w, &t);
+	cr_expect_float_eq(t.covered_s, 0.2, 1e-12);
+	pw_perfstat_fill(&t, 1.0, true, &out);
+	cr_expect_float_eq(out.events[0].value, 10000.0, 1e-9);
+	cr_expect(isnan(out.events[0].running_ratio));
 }
