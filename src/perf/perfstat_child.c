@@ -82,7 +82,9 @@ int pw_perfstat_child_start(struct pw_perfstat_child *c, const char *path, char 
 	e = make_pipe(&err_r, &err_w);
 	if (e < 0)
 		goto out_close_out;
-	(void)fcntl(out_r, F_SETPIPE_SZ, OUT_PIPE_SIZE); /* best effort: 64 KiB also works */
+	/* best effort (64 KiB also works): perf must not block on a write between two reads */
+	(void)fcntl(out_r, F_SETPIPE_SZ, OUT_PIPE_SIZE);
+	(void)fcntl(err_r, F_SETPIPE_SZ, OUT_PIPE_SIZE);
 
 	e = -posix_spawn_file_actions_init(&fa);
 	if (e < 0)

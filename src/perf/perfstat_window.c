@@ -188,7 +188,7 @@ static void list_events(struct msg *m, const char *what, const bool *in)
 	}
 }
 
-void pw_perfstat_fill(const struct pw_perfstat_take *t, double elapsed_s, bool has_hw_pmu, struct pw_perf *out)
+void pw_perfstat_fill(const struct pw_perfstat_take *t, double span_s, bool has_hw_pmu, struct pw_perf *out)
 {
 	bool unsupported[PW_PERF_NUM_EVENTS] = { 0 }, uncounted[PW_PERF_NUM_EVENTS] = { 0 };
 	bool missing[PW_PERF_NUM_EVENTS] = { 0 };
@@ -207,7 +207,7 @@ void pw_perfstat_fill(const struct pw_perfstat_take *t, double elapsed_s, bool h
 		struct pw_perf_event *ev = &out->events[e];
 
 		if (a->counted_s > 0) {
-			double scale = isfinite(elapsed_s) && elapsed_s > 0 ? elapsed_s / a->counted_s : 1.0;
+			double scale = isfinite(span_s) && span_s > 0 ? span_s / a->counted_s : 1.0;
 
 			ev->counted = true;
 			ev->value = a->sum * scale;

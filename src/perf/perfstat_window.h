@@ -17,9 +17,9 @@
  * The snapshot interval and perf's intervals do not share boundaries: perf runs with an
  * -I several times shorter than the snapshot interval, and a snapshot takes the complete
  * intervals received since the previous one. Those cover a little more or less time than
- * the snapshot interval, so each count is scaled by (time since the previous snapshot) /
- * (time the summed intervals cover): the count over the snapshot interval, at the rate
- * measured over the most recent complete perf intervals.
+ * the snapshot interval, so each count is scaled by (the snapshot interval) / (time the
+ * summed intervals cover): the count over the snapshot interval, at the rate measured
+ * over the most recent complete perf intervals.
  *
  * "The time an interval covers" is the kernel's, not perf's timestamp: perf takes the
  * timestamp, then reads the counters, and a perf that is kept off the CPU between the two
@@ -96,10 +96,10 @@ void pw_perfstat_window_take(struct pw_perfstat_window *w, struct pw_perfstat_ta
 
 /*
  * Fills out->events, out->available and out->error from what a snapshot took, scaled
- * to elapsed_s (the time since the previous snapshot; not finite or <= 0: unscaled).
+ * to span_s (the snapshot interval; not finite or <= 0: unscaled).
  * has_hw_pmu: whether the machine has a CPU PMU at all, for the reason given for
  * unsupported events. Does not touch out->source.
  */
-void pw_perfstat_fill(const struct pw_perfstat_take *t, double elapsed_s, bool has_hw_pmu, struct pw_perf *out);
+void pw_perfstat_fill(const struct pw_perfstat_take *t, double span_s, bool has_hw_pmu, struct pw_perf *out);
 
 #endif

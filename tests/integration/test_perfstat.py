@@ -131,6 +131,9 @@ class Stream:
             self.proc.wait()
 
 
+NO_INTERVAL = "no complete perf stat interval since the previous snapshot"
+
+
 def workload(seconds):
     """Page faults and context switches at a steady rate, modest on the shared CPUs."""
     code = (
@@ -147,21 +150,29 @@ def workload(seconds):
 
 
 def test_software_events_counted_and_hardware_reported(schema):
-    wl = workload(8)
+    n = 5
+    wl = workload(10)
     try:
-        s = Stream("--perf-source", "perf-stat", "--interval", "1", "--count", "4")
-        first = s.next()
+        s = Stream("--perf-source", "perf-stat", "--interval", "1", "--count", str(n))
+        s.next()
         ctxt0, pgfault0, t0 = proc_counter("/proc/stat", "ctxt"), proc_counter("/proc/vmstat", "pgfault"), time.monotonic()
         snaps = s.finish()
         ctxt1, pgfault1, t1 = proc_counter("/proc/stat", "ctxt"), proc_counter("/proc/vmstat", "pgfault"), time.monotonic()
     finally:
         wl.kill()
         wl.wait()
-    assert [x["seq"] for x in snaps] == [0, 1, 2, 3]
+    assert [x["seq"] for x in snaps] == list(range(n))
+    counted = []
     for snap in snaps:
         validate(snap, schema)
         perf = snap["perf"]
         assert perf["source"] == "perf-stat", perf
+        if perf["error"] == NO_INTERVAL:
+            # perf, kept off the CPU for a whole snapshot on a busy machine, printed nothing:
+            # said so, and its counts come with the next snapshot
+            assert perf["events"] == {} and perf["available"] is False
+            continue
+        counted.append(snap)
         for name in SOFTWARE:
             assert name in perf["events"], (name, perf)
             assert perf["events"][name]["value"] >= 0
@@ -170,18 +181,18 @@ def test_software_events_counted_and_hardware_reported(schema):
         assert perf["events"]["page-faults"]["unit"] is None
         # -a: every online CPU's clock runs the whole interval
         want = online_cpus() * 1000.0 * snap["interval_s"]
-        assert abs(perf["events"]["cpu-clock"]["value"] - want) < 0.1 * want, perf["events"]["cpu-clock"]
+        assert abs(perf["events"]["cpu-clock"]["value"] - want) < 0.05 * want, perf["events"]["cpu-clock"]
         if has_hw_pmu():
             print("this machine has a CPU PMU: hardware events as perf reports them:", perf["error"])
         else:
             assert perf["available"] is False
             assert perf["error"] == ("not supported by this machine (no hardware PMU): " + ", ".join(HARDWARE))
             assert sorted(perf["events"]) == sorted(SOFTWARE)
-    assert first["perf"]["events"]["context-switches"]["value"] > 0
+    assert len(counted) >= n - 2, [x["perf"]["error"] for x in snaps]
 
-    # the same kernel counters, read beside it: /proc/stat ctxt and /proc/vmstat pgfault over
-    # the three later snapshots (the perf intervals lag the snapshot by at most 0.1 s here)
-    later = snaps[1:]
+    # the same kernel counters, read beside it: /proc/stat ctxt and /proc/vmstat pgfault, as
+    # rates over the later snapshots (perf's intervals lag a snapshot by at most 0.1 s here)
+    later = [x for x in counted if x["seq"] > 0]
     secs = t1 - t0
     perf_ctxt = sum(x["perf"]["events"]["context-switches"]["value"] for x in later) / len(later)
     perf_pf = sum(x["perf"]["events"]["page-faults"]["value"] for x in later) / len(later)
@@ -261,14 +272,40 @@ def test_kill_9_of_the_child_is_survived_and_it_comes_back(schema):
     down = [x["perf"] for x in after if "killed by signal 9" in (x["perf"]["error"] or "")]
     assert down, [x["perf"]["error"] for x in after]
     assert down[0]["available"] is False and "restarting it in" in down[0]["error"], down[0]
+    # back: counting again, and nothing about the kill any more
     back = [x for x in after if "cpu-clock" in x["perf"]["events"]
             and "killed" not in (x["perf"]["error"] or "")]
-    assert back and back[-1] is after[-1], [x["perf"]["error"] for x in after]
+    assert back, [x["perf"]["error"] for x in after]
+    assert "killed" not in (after[-1]["perf"]["error"] or ""), after[-1]["perf"]
     want = online_cpus() * 1000.0
-    assert abs(after[-1]["perf"]["events"]["cpu-clock"]["value"] - want) < 0.1 * want
+    assert abs(back[-1]["perf"]["events"]["cpu-clock"]["value"] - want) < 0.05 * want
     assert len(seen) == 2, seen
     for pid in seen:
         assert not alive(pid), f"perf {pid} outlived the daemon"
+
+
+def test_restarts_back_off_exponentially():
+    # each new perf is killed at once: the waits before restarting double, 1 s, 2 s, 4 s
+    s = Stream("--perf-source", "perf-stat", "--interval", "0.5", "--count", "60")
+    killed, waits = set(), []
+    try:
+        s.next()
+        deadline = time.monotonic() + 25
+        while len(waits) < 3 and time.monotonic() < deadline:
+            for kid in perf_children(s.proc.pid):
+                if kid not in killed:
+                    os.kill(kid, signal.SIGKILL)
+                    killed.add(kid)
+            err = s.next()["perf"]["error"] or ""
+            if "killed by signal 9" in err and "restarting it in" in err and len(waits) < len(killed):
+                waits.append(err.split("restarting it in ")[1])
+        s.proc.send_signal(signal.SIGTERM)
+        assert s.proc.wait(timeout=10) == 0
+    finally:
+        s.kill()
+    assert waits == ["1 s", "2 s", "4 s"], waits
+    for kid in killed:
+        assert not alive(kid)
 
 
 def test_stopped_with_the_daemon_on_sigterm():
