@@ -130,6 +130,7 @@ struct pw_perf {
 	bool available;
 	enum pw_perf_source source;
 	char error[1024]; /* empty -> null */
+	char skipped_sources[768]; /* why the sources tried before this one could not run; "" none */
 	struct pw_perf_event events[PW_PERF_NUM_EVENTS]; /* indexed like pw_perf_event_names */
 };
 
