@@ -24,6 +24,11 @@
  * here with eight test suites on two CPUs) a snapshot can find no complete interval: it
  * says so (available=false), and the counts come with the next one.
  *
+ * Events: the table of src/perf/perf_events.c. With PW_TEST_SOFTWARE_EVENTS=1 (tests only)
+ * perf counts each hardware event's software stand-in instead, so a machine without a PMU
+ * runs the whole path up to available=true; perf prints the events in the order given,
+ * which is how a stand-in's line (say "task-clock" for instructions) finds its slot.
+ *
  * Supervision happens at each read, without blocking: output and stderr are drained,
  * the child is reaped if it exited, and restarted once its backoff (1 s, doubling to
  * 60 s; back to 1 s after a child that ran for a minute) has passed. Meanwhile the
@@ -40,6 +45,7 @@
 
 #include "perf/perf_backend.h"
 #include "perf/perf_caps.h"
+#include "perf/perf_events.h"
 #include "perf/perfstat_child.h"
 #include "perf/perfstat_parse.h"
 #include "perf/perfstat_window.h"
@@ -60,6 +66,10 @@ struct perfstat {
 	char interval_arg[16];
 	char events_arg[PW_PERF_NUM_EVENTS * 32];
 	char *argv[16];
+	const char *asked[PW_PERF_NUM_EVENTS]; /* the event perf counts in each slot, in -e order */
+	bool standins;            /* PW_TEST_SOFTWARE_EVENTS=1 */
+	double slot_ts;           /* the interval whose lines are being matched to slots */
+	int slot;                 /* the slot of its next line */
 	unsigned perf_interval_ms;
 	bool has_hw_pmu;
 
@@ -105,9 +115,13 @@ static void build_argv(struct perfstat *ps)
 {
 	size_t used = 0, k = 0;
 
-	for (int i = 0; i < PW_PERF_NUM_EVENTS; i++)
+	for (int i = 0; i < PW_PERF_NUM_EVENTS; i++) {
+		const struct pw_perf_event_def *d = &pw_perf_event_defs[i];
+
+		ps->asked[i] = ps->standins && d->hardware && d->standin ? d->standin : d->name;
 		used += (size_t)snprintf(ps->events_arg + used, sizeof(ps->events_arg) - used, "%s%s",
-					 i ? "," : "", pw_perf_event_names[i]);
+					 i ? "," : "", ps->asked[i]);
+	}
 	snprintf(ps->interval_arg, sizeof(ps->interval_arg), "%u", ps->perf_interval_ms);
 	ps->argv[k++] = "perf";
 	ps->argv[k++] = "stat";
@@ -125,8 +139,20 @@ static void build_argv(struct perfstat *ps)
 static void on_record(const struct pw_perfstat_record *rec, void *userdata)
 {
 	struct perfstat *ps = userdata;
+	int e = -1;
 
-	pw_perfstat_window_add(&ps->window, rec);
+	if (!ps->standins) {
+		pw_perfstat_window_add(&ps->window, rec);
+		return;
+	}
+	/* stand-ins repeat names: the k-th line of an interval is the k-th event asked for */
+	if (rec->timestamp != ps->slot_ts) {
+		ps->slot_ts = rec->timestamp;
+		ps->slot = 0;
+	}
+	if (ps->slot < PW_PERF_NUM_EVENTS && !strcmp(rec->event, ps->asked[ps->slot]))
+		e = ps->slot++;
+	pw_perfstat_window_add_event(&ps->window, rec, e);
 }
 
 /* Parses what the child wrote since the last call. Returns true at end of stream. */
@@ -154,6 +180,7 @@ static int start_child(struct perfstat *ps, const struct pw_env *env, uint64_t n
 
 	pw_perfstat_parser_reset(&ps->parser);
 	pw_perfstat_window_init(&ps->window, n_cpus > 0 ? (unsigned)n_cpus : 0);
+	ps->slot_ts = -1.0;
 	rc = pw_perfstat_child_start(&ps->child, ps->perf_path, ps->argv, child_env);
 	if (rc == 0)
 		ps->child_started_ns = now;
@@ -290,6 +317,7 @@ static int perfstat_open(void **ret_ctx, const struct pw_env *env, char *err, si
 		goto out_free;
 	ps->has_hw_pmu = pw_perf_has_hw_pmu(env->sys_fd);
 	ps->perf_interval_ms = perf_interval_ms(o && o->interval_s > 0 ? o->interval_s : 5.0);
+	ps->standins = getenv(PW_TEST_SOFTWARE_EVENTS_ENV) && !strcmp(getenv(PW_TEST_SOFTWARE_EVENTS_ENV), "1");
 	build_argv(ps);
 	ps->backoff_ns = BACKOFF_MIN_NS;
 
@@ -336,6 +364,9 @@ static int perfstat_read(void *ctx, const struct pw_env *env, struct snapshot *o
 
 	pw_perfstat_fill(&take, span_s, ps->has_hw_pmu, p);
 	p->source = PW_PERF_SOURCE_PERF_STAT;
+	if (ps->standins && p->available)
+		snprintf(p->error, sizeof(p->error), "test mode (" PW_TEST_SOFTWARE_EVENTS_ENV "=1): the 13 hardware "
+			 "events count software stand-ins");
 	if (take.n_intervals)
 		ps->fresh = false;
 	if (ps->child.pid <= 0) {

@@ -72,8 +72,13 @@ out_reset:
 
 void pw_perfstat_window_add(struct pw_perfstat_window *w, const struct pw_perfstat_record *rec)
 {
-	int e;
+	pw_perfstat_window_add_event(w, rec, pw_perfstat_event_index(rec->event));
+}
 
+void pw_perfstat_window_add_event(struct pw_perfstat_window *w, const struct pw_perfstat_record *rec, int e)
+{
+	if (e >= PW_PERF_NUM_EVENTS)
+		e = -1;
 	if (!isfinite(rec->timestamp) || rec->timestamp < 0)
 		return;
 	if (w->group_open && rec->timestamp > w->group_ts)
@@ -85,7 +90,6 @@ void pw_perfstat_window_add(struct pw_perfstat_window *w, const struct pw_perfst
 			 * hybrid machine, printed after every event had one): its count still
 			 * belongs to that interval if no snapshot took it yet.
 			 */
-			e = pw_perfstat_event_index(rec->event);
 			if (rec->timestamp == w->last_ts && !w->last_taken && e >= 0 &&
 			    rec->status == PW_PERFSTAT_COUNTED && w->pending.acc[e].counted_s > 0) {
 				struct pw_perfstat_acc *a = &w->pending.acc[e];
@@ -107,7 +111,6 @@ void pw_perfstat_window_add(struct pw_perfstat_window *w, const struct pw_perfst
 		return;
 	}
 
-	e = pw_perfstat_event_index(rec->event);
 	if (e < 0) {
 		w->n_foreign++;
 		return;

@@ -88,7 +88,10 @@ struct pw_perfstat_window {
  * afterwards to take a stream from its middle (fixtures).
  */
 void pw_perfstat_window_init(struct pw_perfstat_window *w, unsigned n_cpus);
+/* A line, for the event its name says (pw_perfstat_event_index()). */
 void pw_perfstat_window_add(struct pw_perfstat_window *w, const struct pw_perfstat_record *rec);
+/* A line for event e (an index of pw_perf_event_names; -1: not one of ours). */
+void pw_perfstat_window_add_event(struct pw_perfstat_window *w, const struct pw_perfstat_record *rec, int e);
 /* The stream ended (perf exited): the group being received is complete. */
 void pw_perfstat_window_flush(struct pw_perfstat_window *w);
 /* Moves the complete intervals into *ret and starts summing anew. */
