@@ -3,7 +3,8 @@
 - a collector that hangs (PW_TEST_HANG_COLLECTOR) -> its section null with the reason,
   every other section there, snapshots on schedule with no seq gap;
 - the database made unwritable (its filesystem full) -> streaming goes on without a gap,
-  the snapshot and /healthz say why, history resumes once there is room again;
+  the snapshot and /healthz say why, history resumes once there is room again
+  (test_history_daemon.py checks what history keeps; here: the stream, under ASan too);
 - a BPF program the verifier rejects (PW_TEST_BPF_REJECT) -> the others still attach;
 - /proc trees with garbage (tests/fixtures/proc/nasty-* over a good tree, and a good tree
   mutated at random) -> no crash (also under ASan+UBSan), sections null with reasons;
