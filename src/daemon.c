@@ -156,8 +156,10 @@ static int drop_privileges(const struct pw_options *o, enum pw_perf_source src)
 		return 0;
 	}
 	pw_describe_caps(caps, sizeof(caps));
-	pw_info("%s%s, capabilities kept: %s (perf source: %s)", o->user ? "now running as user " : "set-up done",
-		o->user ? o->user : "", caps, pw_perf_source_name(src));
+	/* --json stays quiet unless --user asked for the switch */
+	pw_log(o->json && !o->user ? PW_LOG_DEBUG : PW_LOG_INFO, "%s%s, capabilities kept: %s (perf source: %s)",
+	       o->user ? "now running as user " : "set-up done", o->user ? o->user : "", caps,
+	       pw_perf_source_name(src));
 	return 0;
 }
 
