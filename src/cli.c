@@ -163,7 +163,8 @@ int pw_parse_options(int argc, char **argv, struct pw_options *o)
 	o->test_hang_collector = getenv("PW_TEST_HANG_COLLECTOR");
 
 	opterr = 0;
-	optind = 1;
+	/* 0, not 1: glibc then forgets a half-read "-ih" cluster of an earlier argv (found by fuzz_cli) */
+	optind = 0;
 	while ((c = getopt_long(argc, argv, ":i:hV", long_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_JSON:
