@@ -202,13 +202,14 @@ int pw_daemon_run(const struct pw_options *opts)
 	char err[PW_ERROR_MAX] = "";
 	uint64_t interval_ns, next, deadline_budget, printed = 0, late = 0, stop0, collectors0;
 	size_t n_outs = 0, i;
-	sigset_t sigs;
+	sigset_t sigs, stop_sigs;
 	int statm_fd = -1, rc = 1, sig;
 	bool primed = false;
 
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigs = stop_sigs;
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* every thread made from here on inherits it */
 	signal(SIGPIPE, SIG_IGN);
@@ -231,7 +232,7 @@ int pw_daemon_run(const struct pw_options *opts)
 		pw_err("cannot start the collectors: out of memory or threads");
 		goto out;
 	}
-	runner_set_interrupt(runner, &sigs);
+	runner_set_interrupt(runner, &stop_sigs); /* not SIGHUP: a log rotation must not cut a collection short */
 
 	if (opts->json) {
 		static const struct output *const json_outs[] = { &pw_stdout_output };
