@@ -10,7 +10,8 @@ SOAK_SECONDS ?= 600
 
 .PHONY: soak
 # The long soak: interval 0.1 s, 20 WebSocket clients coming and going, RSS and fd count
-# sampled every few seconds (the curves are printed and written to $(BUILD)/soak.csv).
+# sampled every few seconds, without and with history (the curves are printed and written
+# to $(BUILD)/soak-no-db.csv and $(BUILD)/soak-history.csv).
 soak: $(BUILD)/perfwatch
 	$(Q)PW_BIN=$(abspath $(BUILD)/perfwatch) PW_SAN_BIN=$(abspath $(BUILD)/perfwatch-san) \
 		PW_BUILD=$(abspath $(BUILD)) PW_SOAK_SECONDS=$(SOAK_SECONDS) \
