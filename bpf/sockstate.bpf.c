@@ -22,7 +22,6 @@
 #include "vmlinux.h"
 
 #include <bpf/bpf_core_read.h>
-#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
@@ -59,7 +58,8 @@ static __always_inline void report_fw2(const struct sock *sk, struct pw_sock_cou
 		return;
 	}
 	e->family = skc->skc_family;
-	e->sport = bpf_htons(skc->skc_num);
+	/* skc_num is 0 by now (tcp_set_state(CLOSE) put the port); inet_sport stays */
+	e->sport = BPF_CORE_READ((const struct inet_sock *)sk, inet_sport);
 	e->dport = skc->skc_dport;
 	e->pad = 0;
 	e->bound_dev_if = skc->skc_bound_dev_if;
