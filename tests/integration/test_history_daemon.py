@@ -221,7 +221,7 @@ def test_a_missing_folder_or_bad_retention_fails_at_start(tmp_path):
     assert p.returncode == 1 and "does not exist" in p.stderr, p.stderr
     p = subprocess.run([PW_BIN, "--db", str(tmp_path / "h.db"), "--retention", "raw=forever",
                         "--listen", f"127.0.0.1:{free_port()}"], capture_output=True, text=True, timeout=20)
-    assert p.returncode == 1 and "--retention" in p.stderr, p.stderr
+    assert p.returncode == 2 and "--retention" in p.stderr  # a usage error, p.stderr
     assert not (tmp_path / "h.db").exists()
 
 
