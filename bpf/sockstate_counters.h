@@ -12,7 +12,7 @@
 #define PW_SS_STATES 16
 
 /* The ring buffer of fw2_event records (a power of two, in bytes). */
-#define PW_SS_RING_BYTES (256 * 1024)
+#define PW_SS_RING_BYTES (1024 * 1024) /* 18,724 records between two reads */
 
 /*
  * Per CPU (one PERCPU_ARRAY element), written by the one program; only TCP sockets of

@@ -69,6 +69,7 @@ int pw_conncount_init(struct pw_conncount *cc, const struct pw_env *env, char *e
 	/* a fixture tree (--proc-root) has files, not the kernel's sockets: read its files */
 	cc->use_netlink = fstatfs(env->proc_fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
 	cc->resync_ns = resync_period_ns();
+	cc->lookup_ns = PW_FW2_LOOKUP_NS_GUESS;
 	open_bpf(cc);
 	return 0;
 }
@@ -93,12 +94,15 @@ static int sync_bpf(struct pw_conncount *cc, struct pw_sock_totals *now)
 {
 	struct pw_sock_totals t0, t1;
 	struct pw_connections b;
+	uint64_t cpu0;
 	int r;
 
 	for (int tries = 1;; tries++) {
 		r = pw_sockbpf_read(cc->bpf, &t0);
+		cpu0 = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 		if (!r)
 			r = pw_sockstate_read_netlink_tcp(&b, &cc->fw2, cc->buf, PW_SOCKSTATE_BUF_SIZE);
+		cc->walk_ns = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
 		if (!r)
 			r = pw_sockbpf_read(cc->bpf, &t1);
 		if (r) {
@@ -122,6 +126,23 @@ static int sync_bpf(struct pw_conncount *cc, struct pw_sock_totals *now)
 	cc->n_syncs++;
 	*now = t1;
 	return 0;
+}
+
+/* Asks about each FIN_WAIT2 timewait socket followed, and times it. */
+static int keep_fw2(struct pw_conncount *cc)
+{
+	uint32_t n = cc->fw2.n;
+	uint64_t cpu0, per;
+	int r;
+
+	if (!n)
+		return 0;
+	cpu0 = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	r = pw_sockstate_keep_fw2(&cc->fw2, cc->buf, PW_SOCKSTATE_BUF_SIZE);
+	per = (pw_clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0) / n;
+	if (!r && n >= 16) /* a few are mostly the system calls' fixed cost */
+		cc->lookup_ns = (cc->lookup_ns * 3 + per) / 4;
+	return r;
 }
 
 static int read_bpf(struct pw_conncount *cc, struct pw_connections *ret)
@@ -154,7 +175,8 @@ static int read_bpf(struct pw_conncount *cc, struct pw_connections *ret)
 	}
 	if (r)
 		return r;
-	if (!walked && cc->fw2.n > PW_FW2_LOOKUP_MAX) {
+	/* many FIN_WAIT2 timewait sockets (peers that do not close): a walk may cost less */
+	if (!walked && cc->fw2.n * cc->lookup_ns > cc->walk_ns) {
 		r = sync_bpf(cc, &now);
 		if (!r)
 			r = pw_sockbpf_apply(&cc->base, &cc->at_base, &now, &c);
@@ -170,7 +192,7 @@ static int read_bpf(struct pw_conncount *cc, struct pw_connections *ret)
 		/* the walk just counted them */
 		c.tcp_time_wait = cc->base.tcp_time_wait;
 	} else {
-		r = pw_sockstate_keep_fw2(&cc->fw2, cc->buf, PW_SOCKSTATE_BUF_SIZE);
+		r = keep_fw2(cc);
 		if (r)
 			return r;
 		c.tcp_time_wait = ss.tcp_tw > cc->fw2.n ? ss.tcp_tw - cc->fw2.n : 0;

@@ -545,8 +545,12 @@ int pw_sockdiag_parse_lookups(const void *buf, size_t len, uint32_t seq0, uint32
 	return (int)answered;
 }
 
-/* Requests per write: one answer is about 100 bytes, far below the socket's receive buffer. */
-#define LOOKUP_BATCH 256
+/*
+ * Requests per write: the answers wait in the socket's receive buffer until read, each
+ * taking about 1.5 KiB of it (skb overhead included); 256 overran the default 208 KiB
+ * (ENOBUFS).
+ */
+#define LOOKUP_BATCH 64
 
 struct lookup_req {
 	struct nlmsghdr nlh;
