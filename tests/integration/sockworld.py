@@ -9,8 +9,8 @@ and keeps every socket it made open until "quit":
     peers_close      the K CLOSE_WAIT servers close (their clients' timewait sockets
                      turn from FIN_WAIT2 into TIME_WAIT)
     churn C          C connections opened and closed in several ways (client first,
-                     server first, reset, half-closed), some listeners and UDP sockets
-                     opened and closed; leaves C/4 of them in TIME_WAIT and more
+                     server first, reset, half-closed, 1 in 50 through a FIN_WAIT2
+                     timewait socket), some listeners and UDP sockets opened and closed
     quit
 IPv4 and IPv6 alternate, on 127.0.0.1 and ::1.
 """
@@ -46,6 +46,17 @@ class World:
         s, _ = lst.accept()
         return c, s
 
+    @staticmethod
+    def close_to_fin_wait2_timewait(c):
+        """Closes c so that it leaves a FIN_WAIT2 timewait socket (see tests/unit/sock_kernel.h:
+        a plain close() may leave a full FIN_WAIT2 orphan instead)."""
+        c.shutdown(socket.SHUT_WR)
+        for _ in range(1000):
+            if c.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0] == 5:  # tcpi_state FIN_WAIT2
+                break
+            time.sleep(0.001)
+        c.close()
+
     def make(self, n, m, k, t, u):
         for i in range(n):
             self.listeners.append(self.listener(i))
@@ -53,7 +64,7 @@ class World:
             self.keep += self.pair(i)
         for i in range(k):
             c, s = self.pair(i)
-            c.close()
+            self.close_to_fin_wait2_timewait(c)
             self.cw_servers.append(s)
         for i in range(t):
             c, s = self.pair(i)
@@ -76,7 +87,10 @@ class World:
         for i in range(count):
             c, s = self.pair(i)
             kind = i % 5
-            if kind == 0:
+            if kind == 3 and i % 50 == 3:
+                self.close_to_fin_wait2_timewait(c)
+                held.append(s)  # FIN_WAIT2 timewait socket until the server closes below
+            elif kind == 0 or kind == 3:
                 c.close()
                 s.close()
             elif kind == 1:
@@ -86,9 +100,6 @@ class World:
                 c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 c.close()  # reset: no TIME_WAIT
                 s.close()
-            elif kind == 3:
-                c.close()
-                held.append(s)  # FIN_WAIT2 timewait socket until the server closes below
             else:
                 c.shutdown(socket.SHUT_WR)
                 s.close()

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -96,6 +97,30 @@ static inline void sleep_ms(long ms)
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
 
 	nanosleep(&ts, NULL);
+}
+
+/*
+ * Closes the client c of a pair whose server stays open, so that it leaves a timewait
+ * socket in substate FIN_WAIT2 behind. A plain close() may not: when the ACK of its FIN
+ * comes while close() still holds the socket (loopback answers at once), the orphan stays
+ * a full FIN_WAIT2 socket under the keepalive timer. After shutdown() and that ACK,
+ * close() of a FIN_WAIT2 socket always makes the timewait socket.
+ */
+static inline void close_to_fin_wait2_timewait(int c)
+{
+	struct tcp_info ti;
+	socklen_t len;
+
+	cr_assert_eq(shutdown(c, SHUT_WR), 0);
+	for (int i = 0; i < 1000; i++) {
+		len = sizeof(ti);
+		cr_assert_eq(getsockopt(c, IPPROTO_TCP, TCP_INFO, &ti, &len), 0);
+		if (ti.tcpi_state == TCP_FIN_WAIT2)
+			break;
+		sleep_ms(1);
+	}
+	cr_assert_eq(ti.tcpi_state, TCP_FIN_WAIT2, "the FIN was not acknowledged");
+	close(c);
 }
 
 #endif
