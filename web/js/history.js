@@ -1,0 +1,14 @@
+// /api/history answers -> { t: [seconds, oldest first], series: Map(metric name -> values) },
+// values aligned with t, null where there is none.
+//
+// The response shape is documented at the top of src/history/query.c.
+export function adaptHistory(resp) {
+	const series = new Map();
+	if (!resp || typeof resp !== 'object') return { t: [], series };
+	const t = Array.isArray(resp.timestamps) ? resp.timestamps : Array.isArray(resp.t) ? resp.t : [];
+	if (resp.series && !Array.isArray(resp.series)) {
+		for (const [name, values] of Object.entries(resp.series)) if (Array.isArray(values)) series.set(name, values);
+		return { t, series };
+	}
+	return { t, series };
+}
