@@ -50,6 +50,9 @@ function axisSize(u, values, axisIdx, cycleNum) {
 	return Math.max(40, Math.ceil(size));
 }
 
+// Tick steps of the time axis, in seconds: one more step between 1 and 5 minutes than uPlot has.
+const TIME_INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800];
+
 export const defaultCalc = (vals) => num(vals[0]);
 
 export class TimeChart {
@@ -119,6 +122,12 @@ export class TimeChart {
 			}
 			this.t[n - 1] = ts;
 		} else {
+			// A gap (the daemon was down): a null point so the line breaks instead of
+			// bridging it.
+			if (n && ts - this.t[n - 1] > this.app.gapLimit()) {
+				this.t.push(this.t[n - 1] + this.app.interval);
+				for (const c of this.cols) c.push(null);
+			}
 			this.t.push(ts);
 			for (let i = 0; i < vals.length; i++) this.cols[i].push(vals[i]);
 			this.bucketStart = ts;
@@ -172,8 +181,9 @@ export class TimeChart {
 		this.dirty = true;
 	}
 
+	// True when some series has two neighbouring values: a line to draw.
 	hasData() {
-		return this.cols.some((c) => c.some((v) => v !== null));
+		return this.cols.some((c) => c.some((v, i) => v !== null && i > 0 && c[i - 1] !== null));
 	}
 
 	// uPlot's data: for stacked charts, cumulative sums drawn top-down with opaque fills so
@@ -245,7 +255,7 @@ export class TimeChart {
 		const opts = {
 			width: Math.max(100, this.plot.clientWidth || 300),
 			height: this.plot.clientHeight || 150,
-			padding: [6, useY2 ? 0 : 8, 0, 0],
+			padding: [6, useY2 ? 0 : 16, 0, 0],
 			legend: { show: false },
 			cursor: { y: false, drag: { x: false, y: false, setScale: false }, points: { size: 5 } },
 			scales: {
@@ -260,7 +270,8 @@ export class TimeChart {
 					grid: { stroke: c.grid, width: 1 },
 					ticks: { show: false },
 					size: 22,
-					space: 64,
+					space: 60,
+					incrs: TIME_INCRS,
 					gap: 4,
 					values: (u, splits, ax, space, incr) => splits.map((v) => timeTick(v, incr)),
 				},

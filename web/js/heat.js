@@ -140,12 +140,17 @@ export class HeatStrip {
 		return (v) => (v <= 0 ? 0 : Math.max(24, Math.round((Math.log1p(v) / lm) * 255)));
 	}
 
-	// How far a sample reaches back in time: one interval, or one history step.
-	reach() {
-		let gap = 0;
-		const n = this.t.length;
-		for (let i = Math.max(1, n - 20); i < n; i++) gap = Math.max(gap, this.t[i] - this.t[i - 1]);
-		return Math.max(this.app.interval * 1.5, this.app.range / 1000, Math.min(gap * 1.5, this.app.range / 50));
+	// Where the sample at index j begins: at the sample before it (a rate or a histogram
+	// covers the interval since the previous one), unless that one is a gap away.
+	coverStart(j) {
+		const t = this.t;
+		if (j > 0) {
+			const d = t[j] - t[j - 1];
+			// history from a coarser tier is as far apart as its neighbours: not a gap
+			const local = j > 1 ? (t[j - 1] - t[j - 2]) * 2.5 : 0;
+			if (d <= Math.max(this.app.gapLimit(), local)) return t[j - 1];
+		}
+		return t[j] - this.app.interval;
 	}
 
 	geometry() {
@@ -174,14 +179,13 @@ export class HeatStrip {
 		const img = new ImageData(W, g.rows);
 		const px = img.data;
 		const level = this.levelFn();
-		const reach = this.reach();
 		const lut = this.lut;
 		let j = 0;
 		const n = this.t.length;
 		for (let x = 0; x < W; x++) {
 			const tx = x0 + ((x + 0.5) / W) * (x1 - x0);
 			while (j < n && this.t[j] < tx) j++;
-			if (j >= n || this.t[j] - tx > reach) continue;
+			if (j >= n || tx <= this.coverStart(j)) continue;
 			const col = this.cols[j];
 			for (let r = 0; r < g.rows; r++) {
 				const v = col[r];
@@ -253,7 +257,7 @@ export class HeatStrip {
 		while (j < this.t.length && this.t[j] < tx) j++;
 		let y = Math.floor(e.offsetY / g.rowH);
 		const r = this.spec.lowAtBottom ? g.rows - 1 - y : y;
-		if (j >= this.t.length || this.t[j] - tx > this.reach()) {
+		if (j >= this.t.length || tx <= this.coverStart(j)) {
 			this.tip.hidden = true;
 			return;
 		}

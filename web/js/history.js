@@ -8,7 +8,14 @@ export function adaptHistory(resp) {
 	const t = Array.isArray(resp.timestamps) ? resp.timestamps : Array.isArray(resp.t) ? resp.t : [];
 	if (resp.series && !Array.isArray(resp.series)) {
 		for (const [name, values] of Object.entries(resp.series)) if (Array.isArray(values)) series.set(name, values);
-		return { t, series };
 	}
-	return { t, series };
+	return { t, series, step: medianStep(t) };
+}
+
+// The usual distance between two points of a history answer (its tier's resolution).
+function medianStep(t) {
+	const d = [];
+	for (let i = 1; i < t.length; i++) if (t[i] > t[i - 1]) d.push(t[i] - t[i - 1]);
+	d.sort((a, b) => a - b);
+	return d.length ? d[d.length >> 1] : 0;
 }

@@ -31,6 +31,7 @@ const app = {
 	historyStarted: false,
 	historyLoads: 0,
 	historyError: '',
+	historyStep: 0, // the resolution of the last history answer, in seconds
 	firstChartAt: null,
 
 	xRange() {
@@ -38,6 +39,10 @@ const app = {
 	},
 	minGap() {
 		return this.range / MAX_POINTS;
+	},
+	// Points further apart than this have a gap between them (live or from history).
+	gapLimit() {
+		return Math.max(this.interval * 3, this.historyStep * 2.5, (this.range / historyPoints()) * 2.5);
 	},
 	register(chart) {
 		this.charts.add(chart);
@@ -94,6 +99,11 @@ const panels = [cpuPanel(app), memoryPanel(app), networkPanel(app), diskPanel(ap
 panelsEl.append(...panels.map((p) => p.el));
 
 // ---------------------------------------------------------------- history
+// About one point per pixel of a wide chart.
+function historyPoints() {
+	return Math.min(1500, Math.max(300, Math.round(window.innerWidth)));
+}
+
 // One request per panel (so that a metric one panel asks for and history lacks costs only
 // that panel), retried chart by chart on a 400.
 async function loadHistory(charts) {
@@ -110,13 +120,14 @@ async function loadHistory(charts) {
 	}
 	const to = Math.ceil(app.now);
 	const from = Math.floor(app.now - app.range);
-	const points = Math.min(1500, Math.max(300, Math.round(window.innerWidth)));
+	const points = historyPoints();
 	async function fetchFor(list) {
 		const names = [...new Set(list.flatMap((c) => c.historyNames()))];
 		try {
 			const resp = await getJSON('api/history', { from, to, metrics: names.join(','), points });
 			if (gen !== app.historyGen) return;
 			const hist = adaptHistory(resp);
+			app.historyStep = Math.max(app.historyStep, hist.step);
 			for (const c of list) if (app.charts.has(c)) c.loadHistory(hist);
 			app.historyLoads++;
 			scheduleDraw();
@@ -135,6 +146,7 @@ async function loadHistory(charts) {
 
 function reloadHistory() {
 	app.historyGen++;
+	app.historyStep = 0;
 	app.historyError = '';
 	app.historyStarted = true;
 	for (const c of app.charts) c.trim();

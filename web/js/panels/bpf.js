@@ -56,7 +56,7 @@ export function bpfPanel(app) {
 	const netTable = h('table', { class: 'data', 'aria-label': 'Per-interface counts from eBPF' },
 		h('thead', {}, h('tr', {}, ...['interface', 'receive', 'send', 'packets in/s', 'packets out/s'].map((x) => h('th', { text: x })))), netBody);
 	const drops = h('p', { class: 'calm' });
-	const more = h('div', { class: 'charts' },
+	const more = h('div', { class: 'more' },
 		h('div', {}, h('h3', { text: 'Per CPU' }), cpuTable),
 		h('div', {}, h('h3', { text: 'Per interface (own network namespace and others)' }), netTable),
 		h('div', {}, h('h3', { text: 'Programs' }), caps, drops));
