@@ -6,7 +6,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
 	Daemon, launchBrowser, watchErrors, watchSnapshots, waitFor, sleep, readShown, compareShown,
-	readChartPixels, artifactPath,
+	readChartPixels, blankCharts, artifactPath,
 } from './harness.mjs';
 
 const HISTORY_SECONDS = 10; // the daemon runs this long before the page opens
@@ -86,8 +86,7 @@ describe('dashboard against a running daemon', () => {
 		})));
 		assert.deepEqual(panels.map((p) => p.id), ['cpu', 'memory', 'network', 'disk', 'perf', 'bpf', 'self']);
 		const px = await readChartPixels(page);
-		const blank = px.filter((c) => c.hasData && c.drawn < (c.heat ? 4 : 10));
-		assert.deepEqual(blank, [], 'charts with data have their series drawn');
+		assert.deepEqual(blankCharts(px), [], 'charts with data have their series drawn');
 		for (const p of panels) {
 			const section = latest[p.id];
 			if (p.id === 'perf') {
@@ -166,7 +165,7 @@ describe('dashboard against a running daemon', () => {
 		const darkBg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
 		assert.notEqual(darkBg, lightBg);
 		const px = await readChartPixels(page);
-		assert.deepEqual(px.filter((c) => c.hasData && c.drawn < (c.heat ? 4 : 10)), [], 'charts drawn again in the dark theme');
+		assert.deepEqual(blankCharts(px), [], 'charts drawn again in the dark theme');
 		await page.screenshot({ path: artifactPath('dashboard-dark.png'), fullPage: true });
 		await page.setViewportSize({ width: 2200, height: 1200 });
 		await showEverything(page);

@@ -291,7 +291,7 @@ export function readChartPixels(page) {
 			const chart = [...window.__pw.charts].find((c) => c.el === fig);
 			const rect = chart && chart.plotRect();
 			if (!canvas || !rect || rect[2] < 2 || rect[3] < 2) {
-				out.push({ id, heat, drawn: 0, width: 0, hasData: chart ? chart.hasData() : false });
+				out.push({ id, heat, drawn: 0, width: 0, dataWidth: 0, hasData: chart ? chart.hasData() : false });
 				continue;
 			}
 			const [x, y, w, hgt] = rect;
@@ -318,7 +318,20 @@ export function readChartPixels(page) {
 					if (px > maxX) maxX = px;
 				}
 			}
-			out.push({ id, heat, drawn, width: maxX >= 0 ? maxX - minX + 1 : 0, plotWidth: w, hasData: chart.hasData() });
+			// how wide the data is, in pixels of the plot: what a drawn line must about cover
+			let first = null;
+			let last = null;
+			const cols = heat ? [chart.cols.map((c) => (c.some((v) => v !== null) ? 1 : null))] : chart.cols;
+			for (const col of cols) {
+				col.forEach((v, i) => {
+					if (v === null) return;
+					if (first === null || chart.t[i] < first) first = chart.t[i];
+					if (last === null || chart.t[i] > last) last = chart.t[i];
+				});
+			}
+			const [x0, x1] = window.__pw.xRange();
+			const dataWidth = first === null ? 0 : ((Math.min(last, x1) - Math.max(first, x0)) / (x1 - x0)) * w;
+			out.push({ id, heat, drawn, width: maxX >= 0 ? maxX - minX + 1 : 0, plotWidth: w, dataWidth, hasData: chart.hasData() });
 		}
 		return out;
 	});
@@ -327,4 +340,15 @@ export function readChartPixels(page) {
 export function artifactPath(name) {
 	mkdirSync(ARTIFACTS, { recursive: true });
 	return join(ARTIFACTS, name);
+}
+
+// Charts that have data but are not drawn: a line must cover most of the width its data
+// spans (at least a few pixels), a heatmap must have painted cells.
+export function blankCharts(pixels) {
+	return pixels.filter((c) => {
+		if (!c.hasData) return false;
+		if (c.heat) return c.drawn < 4;
+		const want = Math.max(2, Math.min(10, c.dataWidth * 0.5));
+		return c.drawn < want || c.width < Math.min(c.dataWidth * 0.8, c.dataWidth - 3);
+	});
 }

@@ -2,7 +2,8 @@
 //
 // spec = {
 //   title, unit,                      unit: a key of format.units (the y axis and tooltips)
-//   series: [{ label, color: '--s1', paths: [[...keys]], calc?(vals, ctx), stack?, scale? }],
+//   series: [{ label, color: '--s1', paths: [[...keys]], calc?(vals, ctx), stack?, scale?,
+//              hist?: false (live only: history does not keep it) }],
 //   stacked?: true                    stack the series (areas); a series with stack:false is a line on top
 //   yMax?: number | (snap) => number  the y axis reaches at least this
 //   full?: true                       the y axis is always 0..100 (percent of a whole)
@@ -91,7 +92,7 @@ export class TimeChart {
 	// Metric names this chart wants from /api/history.
 	historyNames() {
 		const out = [];
-		for (const s of this.series) for (const p of s.paths) out.push(p.join('.'));
+		for (const s of this.series) if (s.hist !== false) for (const p of s.paths) out.push(p.join('.'));
 		return out;
 	}
 
@@ -224,7 +225,8 @@ export class TimeChart {
 		if (top <= 0) top = spec.unit === 'pct' ? 1 : 1;
 		let hi = uPlot.rangeNum(0, top, 0.08, true)[1];
 		if (spec.unit === 'pct' && scale === 'y') hi = Math.min(hi, 100);
-		return [Math.min(0, isNum(min) ? min : 0), hi];
+		// a little room under zero, so that a line at 0 shows above the axis
+		return [Math.min(0, isNum(min) ? min : 0) - hi * 0.03, hi];
 	}
 
 	build() {

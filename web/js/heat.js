@@ -228,9 +228,8 @@ export class HeatStrip {
 			ctx.textAlign = i === 0 ? 'left' : i === ticks ? 'right' : 'center';
 			ctx.fillText(timeTick(ts, (x1 - x0) / ticks), x, cv.height);
 		}
-		const u = units[this.spec.unit] || units.count;
-		setText(this.lo, this.spec.scale === 'pct' ? u.short(0) : '0');
-		setText(this.hi, this.spec.scale === 'pct' ? u.short(100) : `${units.count.short(this.max || 0)} ${this.spec.countLabel || ''}`.trim());
+		setText(this.lo, this.spec.scale === 'pct' ? '0 %' : '0');
+		setText(this.hi, this.spec.scale === 'pct' ? '100 %' : `${units.count.short(this.max || 0)} ${this.spec.countLabel || ''}`.trim());
 		this.el.dataset.plot = this.rect.join(',');
 		this.app.chartDrawn(this);
 	}

@@ -3,7 +3,7 @@
 // window, the draw schedule (only charts on screen are drawn, once per frame) and history.
 import { LiveStream } from './conn.js';
 import { getJSON, wsUrl, HttpError } from './api.js';
-import { adaptHistory } from './history.js';
+import { adaptHistory, chunkMetrics } from './history.js';
 import { h, setText } from './dom.js';
 import { duration } from './format.js';
 import { cpuPanel } from './panels/cpu.js';
@@ -124,9 +124,10 @@ async function loadHistory(charts) {
 	async function fetchFor(list) {
 		const names = [...new Set(list.flatMap((c) => c.historyNames()))];
 		try {
-			const resp = await getJSON('api/history', { from, to, metrics: names.join(','), points });
+			const answers = await Promise.all(chunkMetrics(names).map((chunk) =>
+				getJSON('api/history', { from, to, metrics: chunk.join(','), points })));
 			if (gen !== app.historyGen) return;
-			const hist = adaptHistory(resp);
+			const hist = adaptHistory(answers);
 			app.historyStep = Math.max(app.historyStep, hist.step);
 			for (const c of list) if (app.charts.has(c)) c.loadHistory(hist);
 			app.historyLoads++;

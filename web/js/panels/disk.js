@@ -24,7 +24,11 @@ function deviceGroup(app, name) {
 		{ label: 'read', color: '--s1', paths: P(`read_${k}`) },
 		{ label: 'write', color: '--s2', paths: P(`write_${k}`) },
 	];
-	const made = [
+	// A device that never did I/O gets its numbers, and charts once it does.
+	const idle = h('p', { class: 'calm', text: 'No I/O since boot.' });
+	charts.before(idle);
+	let made = null;
+	const makeCharts = () => [
 		new TimeChart(app, charts, { id: `disk-${name}-throughput`, title: `${name} throughput`, unit: 'bytesRate', series: rw('bytes_per_sec') }),
 		new TimeChart(app, charts, { id: `disk-${name}-iops`, title: `${name} IOPS`, unit: 'rate', series: rw('iops') }),
 		new TimeChart(app, charts, { id: `disk-${name}-latency`, title: `${name} latency`, unit: 'ms', series: rw('latency_ms') }),
@@ -40,9 +44,12 @@ function deviceGroup(app, name) {
 			t.wl.set(num(d.write_latency_ms));
 			t.rt.set(num(d.read_bytes));
 			t.wt.set(num(d.write_bytes));
+			const moved = (d.read_count || 0) + (d.write_count || 0) > 0;
+			idle.hidden = moved;
+			if (moved && !made) made = makeCharts();
 		},
 		destroy() {
-			for (const c of made) c.destroy();
+			for (const c of made || []) c.destroy();
 		},
 	};
 }

@@ -30,7 +30,11 @@ function interfaceGroup(app, name) {
 	const el = h('div', { class: 'group', 'data-group': `if:${name}` },
 		h('h3', {}, name, h('span', { class: 'sub', text: 'interface' })),
 		h('div', { class: 'tiles' }, Object.values(t).map((x) => x.el)), charts);
-	const made = [
+	// An interface that never moved a byte gets its numbers, and charts once it does.
+	const idle = h('p', { class: 'calm', text: 'No traffic since boot.' });
+	charts.before(idle);
+	let made = null;
+	const makeCharts = () => [
 		new TimeChart(app, charts, {
 			id: `net-${name}-bytes`,
 			title: `${name} throughput`,
@@ -63,9 +67,12 @@ function interfaceGroup(app, name) {
 			}
 			t.brx.set(num(f.bytes_recv));
 			t.btx.set(num(f.bytes_sent));
+			const moved = (f.bytes_recv || 0) + (f.bytes_sent || 0) > 0;
+			idle.hidden = moved;
+			if (moved && !made) made = makeCharts();
 		},
 		destroy() {
-			for (const c of made) c.destroy();
+			for (const c of made || []) c.destroy();
 		},
 	};
 }

@@ -5,10 +5,6 @@ import { TimeChart } from '../chart.js';
 const S = (k) => ['self', k];
 // CPU time of one cycle as a percentage of one core over the interval.
 export const cpuPct = (ns, ctx) => (typeof ns === 'number' && ctx && ctx.interval_s > 0 ? (ns / (ctx.interval_s * 1e9)) * 100 : null);
-const other = ([cycle, a, b, c], ctx) => {
-	if (typeof cycle !== 'number') return null;
-	return cpuPct(Math.max(0, cycle - (a || 0) - (b || 0) - (c || 0)), ctx);
-};
 
 export function selfPanel(app) {
 	const p = makePanel('self', 'PerfWatch itself');
@@ -26,12 +22,11 @@ export function selfPanel(app) {
 		id: 'self-cpu',
 		title: 'CPU (share of one core)',
 		unit: 'pct',
-		stacked: true,
 		series: [
-			{ label: 'collect', color: '--s1', paths: [S('collect_cpu_ns')], calc: (v, c) => cpuPct(v[0], c) },
-			{ label: 'json', color: '--s3', paths: [S('json_cpu_ns')], calc: (v, c) => cpuPct(v[0], c) },
-			{ label: 'outputs', color: '--s5', paths: [S('outputs_cpu_ns')], calc: (v, c) => cpuPct(v[0], c) },
-			{ label: 'other', color: '--s7', paths: [S('cycle_cpu_ns'), S('collect_cpu_ns'), S('json_cpu_ns'), S('outputs_cpu_ns')], calc: other },
+			{ label: 'whole cycle', color: '--s1', paths: [S('cycle_cpu_ns')], calc: (v, c) => cpuPct(v[0], c) },
+			// the breakdown is live only: history keeps the total
+			{ label: 'collectors', color: '--s5', paths: [S('collect_cpu_ns')], calc: (v, c) => cpuPct(v[0], c), hist: false },
+			{ label: 'outputs', color: '--s3', paths: [S('outputs_cpu_ns')], calc: (v, c) => cpuPct(v[0], c), hist: false },
 		],
 	});
 	new TimeChart(app, p.charts, {
