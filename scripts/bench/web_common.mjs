@@ -12,26 +12,21 @@ function readProc(pid) {
 	try {
 		const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
 		const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-		const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-		return { pid, ppid: Number(rest[1]), cpu: (Number(rest[11]) + Number(rest[12])) / CLK_TCK, cmd };
+		// zygote children rewrite their title: one string with spaces, not NUL-separated args
+		const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]/);
+		return { pid: Number(pid), cpu: (Number(rest[11]) + Number(rest[12])) / CLK_TCK, cmd };
 	} catch {
 		return null;
 	}
 }
 
-// Chromium's processes (the one whose command line names our profile, and all its
-// descendants), each with its CPU seconds so far and its --type.
+// Chromium's processes: every one whose command line names our profile directory (the
+// browser passes --user-data-dir on to its children), with its CPU seconds so far and its
+// --type. Renderers are summed: besides our tab only idle ones exist, so the sum is the
+// tab's CPU or a little more.
 export function chromiumProcesses(profileMarker) {
-	const all = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(readProc).filter(Boolean);
-	const root = all.find((p) => p.cmd.some((a) => a.includes(profileMarker)) && !p.cmd.some((a) => a.startsWith('--type=')));
-	if (!root) return [];
-	const out = [root];
-	for (let i = 0; i < out.length; i++) for (const p of all) if (p.ppid === out[i].pid) out.push(p);
-	return out.map((p) => ({
-		pid: p.pid,
-		cpu: p.cpu,
-		type: (p.cmd.find((a) => a.startsWith('--type=')) || '--type=browser').slice(7),
-	}));
+	return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(readProc).filter((p) => p && p.cmd.some((a) => a.includes(profileMarker)))
+		.map((p) => ({ pid: p.pid, cpu: p.cpu, type: (p.cmd.find((a) => a.startsWith('--type=')) || '--type=browser').slice(7) }));
 }
 
 export function cpuByType(procs) {

@@ -31,6 +31,7 @@ const app = {
 	historyStarted: false,
 	historyLoads: 0,
 	historyError: '',
+	historyOff: '', // why the daemon keeps no history, when it does not
 	historyStep: 0, // the resolution of the last history answer, in seconds
 	firstChartAt: null,
 
@@ -106,8 +107,24 @@ function historyPoints() {
 
 // One request per panel (so that a metric one panel asks for and history lacks costs only
 // that panel), retried chart by chart on a 400.
+// The daemon says on /healthz whether it keeps history (not with --no-db): without it,
+// no history requests (each would answer 503).
+let health = null;
+function healthCheck() {
+	health = getJSON('healthz').catch(() => null);
+	return health;
+}
+
 async function loadHistory(charts) {
 	const gen = app.historyGen;
+	const h = await (health || healthCheck());
+	const status = h && h.history && typeof h.history === 'object' ? h.history.status : null;
+	if (status === 'disabled' || status === 'unavailable') app.historyOff = `history ${status}`;
+	if (app.historyOff || gen !== app.historyGen) {
+		for (const c of charts) c.historyLoaded = true;
+		updateStatus();
+		return;
+	}
 	const groups = new Map();
 	for (const c of charts) {
 		if (!c.historyNames().length) {
@@ -138,6 +155,7 @@ async function loadHistory(charts) {
 				await Promise.all(list.map((c) => fetchFor([c])));
 				return;
 			}
+			if (e instanceof HttpError && e.status === 503) app.historyOff = e.message;
 			app.historyError = e.message || String(e);
 			updateStatus();
 		}
@@ -176,8 +194,11 @@ const live = new LiveStream(wsUrl('ws'), {
 		app.conn = state;
 		updateStatus();
 		if (state === 'live' && app.wasDown) {
-			// Back after an outage: what history holds for the gap, then live again.
+			// Back after an outage (maybe a restarted daemon, with other flags): what
+			// history holds for the gap, then live again.
 			app.wasDown = false;
+			app.historyOff = '';
+			healthCheck();
 			if (app.historyStarted) reloadHistory();
 		}
 		if (state === 'disconnected' || state === 'unauthorized') app.wasDown = true;
@@ -214,7 +235,8 @@ function updateStatus() {
 		unauthorized: 'unauthorized: open the page with ?token=… (the daemon’s token)',
 	}[state];
 	setText(connText, text);
-	setText($('age'), age === null ? '' : `updated ${duration(age)} ago${app.historyError ? ` · history: ${app.historyError}` : ''}`);
+	const histNote = app.historyOff || (app.historyError ? `history: ${app.historyError}` : '');
+	setText($('age'), age === null ? '' : `updated ${duration(age)} ago${histNote ? ` · ${histNote}` : ''}`);
 
 	const errs = s && s.errors && typeof s.errors === 'object' ? Object.entries(s.errors) : [];
 	const btn = $('errors-toggle');

@@ -77,13 +77,16 @@ export function bpfPanel(app) {
 		if (!b) {
 			const why = (s.errors && s.errors.bpf) || (show ? 'the eBPF collector failed' : `not in use; performance counters come from ${(s.perf && s.perf.source) || 'none'}`);
 			setText(p.calm, `No eBPF data: ${why}.`);
-			more.hidden = true;
+			// absent: nothing to show; null: the charts keep what came before
+			more.hidden = p.tiles.hidden = true;
+			p.charts.hidden = !show;
 			for (const x of Object.values(t)) x.set(null);
 			return;
 		}
 		setText(p.calm, b.test_software_events ? 'Test mode: software events stand in for the hardware ones.' : '');
-		more.hidden = false;
+		more.hidden = p.tiles.hidden = p.charts.hidden = false;
 		const rq = b.runq_latency || {};
+		const notes = [b.runq_latency_error ? `Run-queue latency: ${b.runq_latency_error}.` : ''];
 		t.runq.set(perSec(num(rq.count), b));
 		t.runqMean.set(typeof rq.mean_us === 'number' ? rq.mean_us / 1000 : null);
 		const progs = Object.entries(b.programs || {});
@@ -122,6 +125,7 @@ export function bpfPanel(app) {
 		const d = b.drops || {};
 		const lost = Object.entries(d).filter(([, v]) => v > 0);
 		setText(drops, [
+			...notes,
 			b.stats && !b.stats.enabled ? `Run-time stats off${b.stats.error ? ` (${b.stats.error})` : ''}.` : '',
 			b.pmu_read_error ? `PMU reader: ${b.pmu_read_error}.` : '',
 			lost.length ? `Dropped: ${lost.map(([k, v]) => `${k.replace(/_/g, ' ')} ${count(v)}`).join(', ')}.` : '',

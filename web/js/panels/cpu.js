@@ -82,11 +82,13 @@ export function cpuPanel(app) {
 	function update(s) {
 		const c = s.cpu;
 		if (!c) {
+			p.tiles.hidden = true;
 			setText(p.calm, `No CPU data in this snapshot${s.errors && s.errors.cpu ? `: ${s.errors.cpu}` : ''}.`);
 			for (const x of Object.values(t)) x.set(null);
 			return;
 		}
 		setText(p.calm, '');
+		p.tiles.hidden = false;
 		for (const k of ['usage', 'user', 'system', 'iowait', 'irq', 'softirq', 'idle']) {
 			t[k].set(num(c[k === 'usage' ? 'usage_percent' : k]));
 		}

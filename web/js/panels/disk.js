@@ -97,6 +97,7 @@ export function diskPanel(app) {
 		const d = s.disk;
 		if (!d) {
 			setText(p.calm, `No disk data in this snapshot${s.errors && s.errors.disk ? `: ${s.errors.disk}` : ''}.`);
+			partTitle.hidden = true;
 			return;
 		}
 		setText(p.calm, '');

@@ -84,11 +84,13 @@ export function memoryPanel(app) {
 	function update(s) {
 		const m = s.memory;
 		if (!m) {
+			p.tiles.hidden = hpRow.hidden = rateRow.hidden = true;
 			setText(p.calm, `No memory data in this snapshot${s.errors && s.errors.memory ? `: ${s.errors.memory}` : ''}.`);
 			for (const x of [...Object.values(t), ...Object.values(hp), ...Object.values(rates)]) x.set(null);
 			return;
 		}
 		setText(p.calm, '');
+		p.tiles.hidden = hpRow.hidden = rateRow.hidden = false;
 		t.used.set(num(m.used_bytes));
 		t.usage.set(num(m.usage_percent));
 		t.avail.set(num(m.available_bytes));

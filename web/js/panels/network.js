@@ -96,10 +96,12 @@ export function networkPanel(app) {
 	function update(s) {
 		const n = s.network;
 		if (!n) {
+			p.tiles.hidden = true;
 			setText(p.calm, `No network data in this snapshot${s.errors && s.errors.network ? `: ${s.errors.network}` : ''}.`);
 			for (const x of Object.values(conn)) x.set(null);
 			return;
 		}
+		p.tiles.hidden = !n.connections;
 		setText(p.calm, n.connections ? '' : 'Connection states are not available in this snapshot.');
 		for (const [k] of CONN) conn[k].set(n.connections ? num(n.connections[k]) : null);
 		groups.sync(n.interfaces, s);

@@ -67,7 +67,8 @@ export function perfPanel(app) {
 			setText(p.calm, '');
 		} else {
 			const why = pf.error || 'not every event can be counted';
-			setText(p.calm, `${counted.length} of 17 events counted (source: ${src}). ${why.endsWith('.') ? why : why + '.'}`);
+			const sentence = why.charAt(0).toUpperCase() + why.slice(1);
+			setText(p.calm, `Source in use: ${src}, ${counted.length} of 17 events counted. ${sentence.endsWith('.') ? sentence : sentence + '.'}`);
 		}
 		// The eBPF collector computes the same ratios; prefer its numbers when it has them.
 		const fromBpf = s.bpf && s.bpf.ratios && typeof s.bpf.ratios === 'object' ? s.bpf.ratios : null;
