@@ -132,6 +132,19 @@ describe('dashboard against a running daemon', () => {
 		assert.match(age, /^updated [\d.]+ s ago/);
 	});
 
+	it('shows exact values under the cursor', async () => {
+		await page.setViewportSize({ width: 1280, height: 900 });
+		const over = page.locator('[data-chart="cpu-states"] .u-over');
+		await over.scrollIntoViewIfNeeded();
+		const box = await over.boundingBox();
+		await page.mouse.move(box.x + box.width - 3, box.y + box.height / 2);
+		const tip = page.locator('[data-chart="cpu-states"] .tip');
+		await waitFor(() => tip.isVisible(), { what: 'the tooltip' });
+		const text = await tip.textContent();
+		for (const state of ['user', 'system', 'iowait', 'irq', 'softirq']) assert.match(text, new RegExp(`${state}: ([\\d.,]+ %|—)`));
+		await page.mouse.move(0, 0);
+	});
+
 	it('switches range and theme from the keyboard', async () => {
 		await page.setViewportSize({ width: 1280, height: 900 });
 		await page.evaluate(() => window.scrollTo(0, 0));

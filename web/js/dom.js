@@ -76,17 +76,26 @@ export const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : nul
 
 // One sub-group per key of a snapshot object (network interfaces, block devices): made
 // when the key appears, updated each snapshot, removed (with its charts) when it goes.
+// Past `shown` groups the rest go into a closed <details>, so a host with a thousand
+// interfaces stays a page.
 export class KeyedGroups {
-	constructor(container, create) {
+	constructor(container, create, { shown = 16, what = 'more' } = {}) {
 		this.container = container;
-		this.create = create; // (name) => { el, update(value, snap), destroy() }
+		this.create = create; // (name, index) => { el, update(value, snap), destroy() }
 		this.groups = new Map();
+		this.shown = shown;
+		this.moreList = h('div');
+		this.moreSummary = h('summary');
+		this.more = h('details', { class: 'group', hidden: true }, this.moreSummary, this.moreList);
+		this.what = what;
+		container.after(this.more);
 	}
 
 	sync(obj, snap) {
 		const names = obj && typeof obj === 'object' ? Object.keys(obj) : [];
+		const present = new Set(names);
 		for (const [name, g] of this.groups) {
-			if (!names.includes(name)) {
+			if (!present.has(name)) {
 				g.destroy();
 				g.el.remove();
 				this.groups.delete(name);
@@ -95,11 +104,14 @@ export class KeyedGroups {
 		for (const name of names) {
 			let g = this.groups.get(name);
 			if (!g) {
-				g = this.create(name);
+				g = this.create(name, this.groups.size);
 				this.groups.set(name, g);
-				this.container.append(g.el);
+				(this.groups.size <= this.shown ? this.container : this.moreList).append(g.el);
 			}
 			g.update(obj[name], snap);
 		}
+		const extra = this.groups.size - this.shown;
+		this.more.hidden = extra <= 0;
+		if (extra > 0) setText(this.moreSummary, `${extra} ${this.what}`);
 	}
 }

@@ -155,9 +155,10 @@ export class HeatStrip {
 
 	geometry() {
 		const rows = Math.max(1, this.rows);
-		const rowH = Math.max(3, Math.min(40, Math.floor(128 / rows)));
+		// 128 px for a few rows, at least 3 px a row, at most 256 px (1024 CPUs share pixels)
+		const plotH = Math.min(256, Math.max(rows * 3, Math.min(rows * 40, 128)));
 		const cssW = Math.max(120, this.plot.clientWidth);
-		return { rows, rowH, cssW, cssH: rows * rowH + AXIS_H, plotW: cssW - GUTTER - 8 };
+		return { rows, rowH: plotH / rows, plotH, cssW, cssH: plotH + AXIS_H, plotW: cssW - GUTTER - 8 };
 	}
 
 	draw() {
@@ -205,7 +206,7 @@ export class HeatStrip {
 		this.off.getContext('2d').putImageData(img, 0, 0);
 		ctx.imageSmoothingEnabled = false;
 		const plotX = Math.round(GUTTER * dpr);
-		const plotH = Math.round(g.rows * g.rowH * dpr);
+		const plotH = Math.round(g.plotH * dpr);
 		ctx.drawImage(this.off, 0, 0, W, g.rows, plotX, 0, W, plotH);
 		this.rect = [plotX, 0, W, plotH];
 
@@ -246,7 +247,7 @@ export class HeatStrip {
 	hover(e) {
 		const g = this.geometry();
 		const bx = e.offsetX - GUTTER;
-		if (bx < 0 || bx > g.plotW || e.offsetY > g.rows * g.rowH) {
+		if (bx < 0 || bx > g.plotW || e.offsetY >= g.plotH) {
 			this.tip.hidden = true;
 			return;
 		}
@@ -254,7 +255,7 @@ export class HeatStrip {
 		const tx = x0 + (bx / g.plotW) * (x1 - x0);
 		let j = 0;
 		while (j < this.t.length && this.t[j] < tx) j++;
-		let y = Math.floor(e.offsetY / g.rowH);
+		const y = Math.min(g.rows - 1, Math.floor(e.offsetY / g.rowH));
 		const r = this.spec.lowAtBottom ? g.rows - 1 - y : y;
 		if (j >= this.t.length || tx <= this.coverStart(j)) {
 			this.tip.hidden = true;

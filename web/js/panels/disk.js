@@ -1,9 +1,11 @@
 // Disk: partition usage bars, and per block device throughput, IOPS and latency.
 import { makePanel, Tile, h, num, setText, KeyedGroups } from '../dom.js';
 import { TimeChart } from '../chart.js';
+
+const MAX_CHARTED = 8; // devices with charts; the others show their numbers
 import { bytes, pct, units } from '../format.js';
 
-function deviceGroup(app, name) {
+function deviceGroup(app, name, charted) {
 	const P = (k) => [['disk', 'devices', name, k]];
 	const tp = (k) => ['disk', 'devices', name, k];
 	const t = {
@@ -25,7 +27,7 @@ function deviceGroup(app, name) {
 		{ label: 'write', color: '--s2', paths: P(`write_${k}`) },
 	];
 	// A device that never did I/O gets its numbers, and charts once it does.
-	const idle = h('p', { class: 'calm', text: 'No I/O since boot.' });
+	const idle = h('p', { class: 'calm', 'data-idle': 'No I/O since boot.' });
 	charts.before(idle);
 	let made = null;
 	const makeCharts = () => [
@@ -45,11 +47,16 @@ function deviceGroup(app, name) {
 			t.rt.set(num(d.read_bytes));
 			t.wt.set(num(d.write_bytes));
 			const moved = (d.read_count || 0) + (d.write_count || 0) > 0;
-			idle.hidden = moved;
-			if (moved && !made) made = makeCharts();
+			if (moved && !made && charted.size < MAX_CHARTED) {
+				made = makeCharts();
+				charted.add(name);
+			}
+			setText(idle, moved ? (made ? '' : `Charts are drawn for the first ${MAX_CHARTED} active devices.`) : idle.dataset.idle);
+			idle.hidden = moved && !!made;
 		},
 		destroy() {
 			for (const c of made || []) c.destroy();
+			charted.delete(name);
 		},
 	};
 }
@@ -88,8 +95,9 @@ export function diskPanel(app) {
 	p.charts.remove();
 	const rows = new Map();
 	const list = h('div');
+	const charted = new Set(); // names with charts, at most MAX_CHARTED
 	p.el.append(list);
-	const groups = new KeyedGroups(list, (name) => deviceGroup(app, name));
+	const groups = new KeyedGroups(list, (name) => deviceGroup(app, name, charted), { what: 'more devices' });
 	const none = h('p', { class: 'calm' });
 	p.el.append(none);
 

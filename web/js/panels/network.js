@@ -3,6 +3,8 @@
 import { makePanel, Tile, h, num, setText, KeyedGroups } from '../dom.js';
 import { TimeChart } from '../chart.js';
 
+const MAX_CHARTED = 8; // interfaces with charts; the others show their numbers
+
 const CONN = [
 	['tcp_established', 'established', '--s1'],
 	['tcp_time_wait', 'time-wait', '--s3'],
@@ -11,7 +13,7 @@ const CONN = [
 	['udp_count', 'udp', '--s4'],
 ];
 
-function interfaceGroup(app, name) {
+function interfaceGroup(app, name, charted) {
 	const P = (k) => [['network', 'interfaces', name, k]];
 	const tp = (k) => ['network', 'interfaces', name, k];
 	const t = {
@@ -31,7 +33,7 @@ function interfaceGroup(app, name) {
 		h('h3', {}, name, h('span', { class: 'sub', text: 'interface' })),
 		h('div', { class: 'tiles' }, Object.values(t).map((x) => x.el)), charts);
 	// An interface that never moved a byte gets its numbers, and charts once it does.
-	const idle = h('p', { class: 'calm', text: 'No traffic since boot.' });
+	const idle = h('p', { class: 'calm', 'data-idle': 'No traffic since boot.' });
 	charts.before(idle);
 	let made = null;
 	const makeCharts = () => [
@@ -68,11 +70,16 @@ function interfaceGroup(app, name) {
 			t.brx.set(num(f.bytes_recv));
 			t.btx.set(num(f.bytes_sent));
 			const moved = (f.bytes_recv || 0) + (f.bytes_sent || 0) > 0;
-			idle.hidden = moved;
-			if (moved && !made) made = makeCharts();
+			if (moved && !made && charted.size < MAX_CHARTED) {
+				made = makeCharts();
+				charted.add(name);
+			}
+			setText(idle, moved ? (made ? '' : `Charts are drawn for the first ${MAX_CHARTED} active interfaces.`) : idle.dataset.idle);
+			idle.hidden = moved && !!made;
 		},
 		destroy() {
 			for (const c of made || []) c.destroy();
+			charted.delete(name);
 		},
 	};
 }
@@ -88,8 +95,9 @@ export function networkPanel(app) {
 		series: CONN.map(([k, label, color]) => ({ label, color, paths: [['network', 'connections', k]] })),
 	});
 	const list = h('div');
+	const charted = new Set(); // names with charts, at most MAX_CHARTED
 	p.el.append(list);
-	const groups = new KeyedGroups(list, (name) => interfaceGroup(app, name));
+	const groups = new KeyedGroups(list, (name) => interfaceGroup(app, name, charted), { what: 'more interfaces' });
 	const none = h('p', { class: 'calm' });
 	p.el.append(none);
 
