@@ -29,6 +29,7 @@ describe('reconnect', () => {
 		page.on('framenavigated', (f) => navigations.push(f.url()));
 		const beforeStop = Number(await page.evaluate(() => document.body.dataset.seq));
 
+		const stoppedAt = await page.evaluate(() => window.__pw.latest.timestamp);
 		await daemon.stop();
 		await waitFor(async () => (await connState(page)) === 'disconnected', { what: 'disconnected', timeout: 10000 });
 		assert.match(await page.textContent('#conn'), /disconnected/);
@@ -39,6 +40,16 @@ describe('reconnect', () => {
 		const ts0 = await page.evaluate(() => window.__pw.latest.timestamp);
 		await waitFor(() => page.evaluate((t) => window.__pw.latest.timestamp > t, ts0), { what: 'a snapshot after the restart' });
 		assert.match(await page.textContent('#conn'), /live/);
+		// back live, the page reloads history: the time before the stop is still drawn, and
+		// the outage is a gap (a null), not a line bridging it
+		const rss = await waitFor(() => page.evaluate((t) => {
+			const c = [...window.__pw.charts].find((x) => x.spec && x.spec.id === 'self-rss');
+			const next = c.t.findIndex((x) => x > t);
+			if (next < 0 || c.t[0] > t - 1) return null;
+			// RSS is never null: a null after the stop is the outage
+			return { gap: c.cols[0].some((v, i) => v === null && c.t[i] > t - 0.01) };
+		}, stoppedAt), { what: 'history from before the stop', timeout: 10000 });
+		assert.ok(rss.gap, 'the outage shows as a gap');
 		assert.deepEqual(navigations, [], 'no page reload');
 		assert.ok(beforeStop >= 0);
 

@@ -138,26 +138,31 @@ export class TimeChart {
 		this.dirty = true;
 	}
 
-	// History: { t: [seconds], series: Map(name -> [values]) }, oldest first.
+	// History: { t: [seconds], series: Map(name -> [values]) }, oldest first. It is what
+	// the daemon stored, so it replaces what the page had up to its newest point (live
+	// points averaged for another range, a gap while the connection was down); the live
+	// points after it stay.
 	loadHistory(hist) {
 		const ctx = { interval_s: this.app.interval };
 		const ht = [];
 		const hcols = this.series.map(() => []);
 		const lists = this.series.map((s) => s.paths.map((p) => hist.series.get(p.join('.')) || []));
-		const liveStart = this.t.length > this.liveFrom ? this.t[this.liveFrom] : Infinity;
 		for (let i = 0; i < hist.t.length; i++) {
 			const ts = hist.t[i];
-			if (!isNum(ts) || ts >= liveStart) continue;
+			if (!isNum(ts) || (ht.length && ts <= ht[ht.length - 1])) continue;
 			ht.push(ts);
 			for (let j = 0; j < this.series.length; j++) {
 				const v = this.series[j].calc(lists[j].map((l) => l[i]), ctx);
 				hcols[j].push(isNum(v) ? v : null);
 			}
 		}
-		const live = this.t.length > this.liveFrom ? this.liveFrom : this.t.length;
-		this.t = ht.concat(this.t.slice(live));
-		this.cols = hcols.map((c, j) => c.concat(this.cols[j].slice(live)));
+		const end = ht.length ? ht[ht.length - 1] : -Infinity;
+		let keep = 0;
+		while (keep < this.t.length && this.t[keep] <= end) keep++;
+		this.t = ht.concat(this.t.slice(keep));
+		this.cols = hcols.map((c, j) => c.concat(this.cols[j].slice(keep)));
 		this.liveFrom = ht.length;
+		this.bucketStart = -Infinity;
 		this.historyLoaded = true;
 		this.trim();
 		this.dirty = true;

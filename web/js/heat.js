@@ -73,20 +73,23 @@ export class HeatStrip {
 		this.dirty = true;
 	}
 
+	// As TimeChart.loadHistory: history replaces what the page had up to its newest point.
 	loadHistory(hist) {
 		const names = this.historyNames();
 		const lists = names.map((nm) => hist.series.get(nm) || []);
-		const liveStart = this.t.length > this.liveFrom ? this.t[this.liveFrom] : Infinity;
 		const ht = [];
 		const hc = [];
 		for (let i = 0; i < hist.t.length; i++) {
-			if (!(hist.t[i] < liveStart)) continue;
-			ht.push(hist.t[i]);
+			const ts = hist.t[i];
+			if (!isNum(ts) || (ht.length && ts <= ht[ht.length - 1])) continue;
+			ht.push(ts);
 			hc.push(lists.map((l) => (isNum(l[i]) ? l[i] : null)));
 		}
-		const live = Math.min(this.liveFrom, this.t.length);
-		this.t = ht.concat(this.t.slice(live));
-		this.cols = hc.concat(this.cols.slice(live));
+		const end = ht.length ? ht[ht.length - 1] : -Infinity;
+		let keep = 0;
+		while (keep < this.t.length && this.t[keep] <= end) keep++;
+		this.t = ht.concat(this.t.slice(keep));
+		this.cols = hc.concat(this.cols.slice(keep));
 		this.liveFrom = ht.length;
 		this.historyLoaded = true;
 		this.trim();
