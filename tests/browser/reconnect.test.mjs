@@ -2,7 +2,7 @@
 // same history database) brings the page back to live by itself, without a reload.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Daemon, launchBrowser, watchErrors, waitFor } from './harness.mjs';
+import { Daemon, launchBrowser, watchErrors, waitFor, sleep } from './harness.mjs';
 
 const connState = (page) => page.evaluate(() => document.getElementById('conn').dataset.state);
 
@@ -34,6 +34,8 @@ describe('reconnect', () => {
 		await waitFor(async () => (await connState(page)) === 'disconnected', { what: 'disconnected', timeout: 10000 });
 		assert.match(await page.textContent('#conn'), /disconnected/);
 
+		await sleep(3000); // down for several intervals: a gap worth showing
+		const loads = await page.evaluate(() => window.__pw.historyLoads);
 		await daemon.start();
 		await waitFor(async () => (await connState(page)) === 'live', { what: 'live again', timeout: 20000 });
 		// a snapshot of the new daemon (its seq starts again at 0) reaches the page
@@ -42,6 +44,7 @@ describe('reconnect', () => {
 		assert.match(await page.textContent('#conn'), /live/);
 		// back live, the page reloads history: the time before the stop is still drawn, and
 		// the outage is a gap (a null), not a line bridging it
+		await waitFor(() => page.evaluate((n) => window.__pw.historyLoads > n, loads), { what: 'history reloaded after the restart' });
 		const rss = await waitFor(() => page.evaluate((t) => {
 			const c = [...window.__pw.charts].find((x) => x.spec && x.spec.id === 'self-rss');
 			const next = c.t.findIndex((x) => x > t);
