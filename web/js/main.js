@@ -231,10 +231,12 @@ function updateStatus() {
 		live: 'live',
 		stale: 'live, waiting for data',
 		connecting: 'connecting…',
-		disconnected: `disconnected · retrying in ${Math.ceil(live.retryIn())} s`,
+		disconnected: 'disconnected',
 		unauthorized: 'unauthorized: open the page with ?token=… (the daemon’s token)',
 	}[state];
 	setText(connText, text);
+	// the countdown sits outside the live region: announced once is enough
+	setText($('conn-retry'), state === 'disconnected' ? ` · retrying in ${Math.ceil(live.retryIn())} s` : '');
 	const histNote = app.historyOff || (app.historyError ? `history: ${app.historyError}` : '');
 	setText($('age'), age === null ? '' : `updated ${duration(age)} ago${histNote ? ` · ${histNote}` : ''}`);
 
