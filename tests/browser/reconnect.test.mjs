@@ -29,6 +29,7 @@ describe('reconnect', () => {
 		page.on('framenavigated', (f) => navigations.push(f.url()));
 		const beforeStop = Number(await page.evaluate(() => document.body.dataset.seq));
 
+		await sleep(3000); // a few snapshots drawn before the stop
 		const stoppedAt = await page.evaluate(() => window.__pw.latest.timestamp);
 		await daemon.stop();
 		await waitFor(async () => (await connState(page)) === 'disconnected', { what: 'disconnected', timeout: 10000 });
