@@ -316,6 +316,7 @@ function start() {
 		n.textContent = 'The chart library (web/vendor/uPlot.iife.min.js) is missing: build the dashboard with `make`.';
 		return;
 	}
+	healthCheck(); // in parallel with the stream: history waits for it
 	live.start();
 }
 // The chart library is a classic deferred script: it has run before module scripts do.
