@@ -33,9 +33,20 @@ export function adaptHistory(answers) {
 	const entries = [];
 	let step = 0;
 	for (const a of list) {
-		if (typeof a.step === 'number' && a.step > step) step = a.step;
+		const st = typeof a.step === 'number' && a.step > 0 ? a.step : 0;
+		if (st > step) step = st;
+		// A bucket's t is its start; its mean belongs in its middle (not past the end of
+		// the range asked for: the newest bucket is still filling).
+		const shift = a.bucketed && st ? (t) => t.map((x) => Math.min(x + st / 2, typeof a.to === 'number' ? a.to : Infinity)) : null;
+		const shifted = new Map();
 		for (const [name, s] of Object.entries(a.series)) {
-			if (s && Array.isArray(s.t) && Array.isArray(s.v)) entries.push([name, s.t, s.v]);
+			if (!s || !Array.isArray(s.t) || !Array.isArray(s.v)) continue;
+			let t = s.t;
+			if (shift) {
+				if (!shifted.has(s.t)) shifted.set(s.t, shift(s.t));
+				t = shifted.get(s.t);
+			}
+			entries.push([name, t, s.v]);
 		}
 	}
 	const series = new Map();
