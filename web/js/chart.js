@@ -52,7 +52,7 @@ function axisSize(u, values, axisIdx, cycleNum) {
 }
 
 // Tick steps of the time axis, in seconds: one more step between 1 and 5 minutes than uPlot has.
-const TIME_INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800];
+const TIME_INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 259200, 604800];
 
 export const defaultCalc = (vals) => num(vals[0]);
 
