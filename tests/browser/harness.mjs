@@ -36,7 +36,8 @@ export function tempDir(prefix) {
 // The daemon: `perfwatch --listen HOST:PORT --web-root web --db <temp> ...`, ready when
 // /healthz answers. stop() sends SIGTERM; start() again reuses the port and the database.
 export class Daemon {
-	constructor({ host = '127.0.0.1', port = 0, interval = 1, token = null, args = [] } = {}) {
+	constructor({ host = '127.0.0.1', port = 0, interval = 1, token = null, args = [], env = {} } = {}) {
+		this.env = env;
 		this.host = host;
 		this.port = port;
 		this.interval = interval;
@@ -74,7 +75,7 @@ export class Daemon {
 			...this.args,
 		];
 		const log = openSync(this.logPath, 'a');
-		this.proc = spawn(PW_BIN, argv, { stdio: ['ignore', log, log] });
+		this.proc = spawn(PW_BIN, argv, { stdio: ['ignore', log, log], env: { ...process.env, ...this.env } });
 		closeSync(log);
 		this.exited = new Promise((r) => this.proc.once('exit', (code, sig) => r({ code, sig })));
 		const deadline = Date.now() + timeoutMs;

@@ -46,6 +46,14 @@ export class Tile {
 		if (note !== undefined) setText(this.noteEl, note);
 	}
 
+	// Where the value comes from, when that changes (derived here, or read from the snapshot).
+	setPath(path) {
+		const v = path ? JSON.stringify(path) : null;
+		if (v === (this.valueEl.dataset.path || null)) return;
+		if (v) this.valueEl.dataset.path = v;
+		else delete this.valueEl.dataset.path;
+	}
+
 	warn(on) {
 		this.el.classList.toggle('warn', !!on);
 	}

@@ -75,6 +75,7 @@ export function perfPanel(app) {
 		for (const d of DERIVED) {
 			const b = fromBpf ? num(fromBpf[d.bpfKey]) : null;
 			const v = b !== null ? b : d.calc(d.paths.map((pp) => num(events[pp[2]] && events[pp[2]].value)));
+			derived[d.key].setPath(b !== null ? ['bpf', 'ratios', d.bpfKey] : null);
 			derived[d.key].set(v);
 			derived[d.key].el.hidden = v === null;
 		}
