@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * /ws: the snapshot stream. On connect a client gets the latest snapshot at once, then
+ * each new one. Sessions are kept in a list of our own so a broadcast touches only
+ * them; each remembers the generation it last got, so a slow client skips straight to
+ * the newest and costs at most the one message lws holds for it. A client that stops
+ * reading is hung up after PW_SRV_WS_STALL_INTERVALS intervals.
+ */
+#include <string.h>
+
+#include "log.h"
+#include "server/server.h"
+#include "util/timeutil.h"
+
+int pw_ws_filter(struct pw_server *srv, struct lws *wsi)
+{
+	char origin[256], host[256], uri[8];
+	enum pw_reject why;
+	int ol, hl, status;
+
+	/*
+	 * The role is WebSocket already, but nothing was answered yet: a refusal goes out as
+	 * a plain HTTP status (lws writes LWS_WRITE_HTTP raw on a ws connection) and the
+	 * non-zero return closes the connection.
+	 */
+	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws")) {
+		srv->stats.requests_rejected[PW_REJECT_UPGRADE]++;
+		pw_http_reply_close(wsi, HTTP_STATUS_NOT_FOUND, "the WebSocket is on /ws", NULL);
+		return 1;
+	}
+	status = pw_http_check_access(srv, wsi, &why);
+	if (status) {
+		srv->stats.requests_rejected[why]++;
+		pw_debug("server: WebSocket upgrade refused: %d (%s)", status, pw_reject_names[why]);
+		pw_http_reply_close(wsi, (unsigned)status, status == HTTP_STATUS_UNAUTHORIZED ? "a valid token is required" : "refused",
+				    status == HTTP_STATUS_UNAUTHORIZED ? "www-authenticate: Bearer realm=\"perfwatch\"" : NULL);
+		return 1;
+	}
+	/*
+	 * Cross-site WebSocket hijacking: a browser always sends Origin; a page from anywhere
+	 * but this server must not read the stream. Clients that are not browsers send none.
+	 */
+	ol = lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN);
+	if (ol != 0) {
+		hl = lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST);
+		if (ol < 0 || hl <= 0 || !pw_origin_allowed(origin, (size_t)ol, host, (size_t)hl, srv->tls)) {
+			srv->stats.requests_rejected[PW_REJECT_ORIGIN]++;
+			pw_debug("server: WebSocket upgrade from a foreign origin refused");
+			pw_http_reply_close(wsi, HTTP_STATUS_FORBIDDEN, "cross-origin WebSocket refused", NULL);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void link_session(struct pw_server *srv, struct pss *pss)
+{
+	pss->prev = NULL;
+	pss->next = srv->ws_head;
+	if (srv->ws_head)
+		srv->ws_head->prev = pss;
+	srv->ws_head = pss;
+	pss->linked = true;
+	srv->stats.ws_clients++;
+}
+
+void pw_ws_closed(struct pw_server *srv, struct pss *pss)
+{
+	if (!pss || !pss->linked)
+		return;
+	if (pss->prev)
+		pss->prev->next = pss->next;
+	else
+		srv->ws_head = pss->next;
+	if (pss->next)
+		pss->next->prev = pss->prev;
+	pss->linked = false;
+	pss->prev = pss->next = NULL;
+	if (srv->stats.ws_clients)
+		srv->stats.ws_clients--;
+}
+
+int pw_ws_established(struct pw_server *srv, struct lws *wsi, struct pss *pss)
+{
+	if (!pss)
+		return -1;
+	memset(pss, 0, sizeof(*pss));
+	pss->kind = PSS_WS;
+	pss->wsi = wsi;
+	link_session(srv, pss);
+	lws_set_timer_usecs(wsi, (lws_usec_t)srv->stall_us);
+	if (srv->json)
+		lws_callback_on_writable(wsi);
+	return 0;
+}
+
+void pw_ws_broadcast(struct pw_server *srv)
+{
+	uint64_t t0 = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+
+	for (struct pss *p = srv->ws_head; p; p = p->next)
+		lws_callback_on_writable(p->wsi);
+	srv->stats.broadcasts++;
+	srv->stats.broadcast_cpu_ns += pw_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
+}
+
+int pw_ws_writeable(struct pw_server *srv, struct lws *wsi, struct pss *pss)
+{
+	uint64_t t0;
+	int n;
+
+	if (!pss || pss->kind != PSS_WS || !srv->json || pss->sent_gen == srv->gen)
+		return 0;
+	t0 = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	if (pss->sent_gen && srv->gen - pss->sent_gen > 1)
+		srv->stats.ws_skipped += srv->gen - pss->sent_gen - 1;
+	/* the JSON was serialized once; lws writes the frame header into the LWS_PRE room */
+	n = lws_write(wsi, pw_body_data(srv->json), srv->json->len, LWS_WRITE_TEXT);
+	if (n < (int)srv->json->len)
+		return -1;
+	pss->sent_gen = srv->gen;
+	srv->stats.ws_messages++;
+	lws_set_timer_usecs(wsi, (lws_usec_t)srv->stall_us);
+	srv->stats.broadcast_cpu_ns += pw_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
+	return 0;
+}
+
+int pw_ws_receive(struct pw_server *srv, struct lws *wsi, struct pss *pss, size_t len)
+{
+	if (!pss)
+		return -1;
+	/* clients have nothing to say; small messages are read and ignored, floods closed */
+	pss->rx_bytes += (uint32_t)(len > PW_SRV_WS_MSG_MAX ? PW_SRV_WS_MSG_MAX + 1 : len);
+	pss->rx_frags++;
+	if (pss->rx_bytes > PW_SRV_WS_MSG_MAX || pss->rx_frags > PW_SRV_WS_FRAGS_MAX) {
+		srv->stats.ws_bad_frames++;
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)"message too large", 17);
+		return -1;
+	}
+	if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
+		pss->rx_bytes = 0;
+		pss->rx_frags = 0;
+	}
+	return 0;
+}
+
+int pw_ws_timer(struct pw_server *srv, struct lws *wsi, struct pss *pss)
+{
+	if (!pss)
+		return -1;
+	if (srv->json && pss->sent_gen != srv->gen) {
+		/* still on an old snapshot after several intervals: it does not read */
+		srv->stats.ws_stalled++;
+		pw_debug("server: hanging up a WebSocket client that stopped reading");
+		return -1;
+	}
+	lws_set_timer_usecs(wsi, (lws_usec_t)srv->stall_us);
+	return 0;
+}
