@@ -333,6 +333,11 @@ int pw_http_writeable(struct pw_server *srv, struct lws *wsi, struct pss *pss)
 
 	if (!pss || pss->kind != PSS_HTTP || !pss->body)
 		return 0;
+	if (pss->off == pss->body->len) {
+		/* lws has flushed the tail it was holding: the slot is free now */
+		pw_http_release(srv, pss);
+		return 0;
+	}
 	chunk = pss->body->len - pss->off;
 	if (chunk > PW_SRV_CHUNK)
 		chunk = PW_SRV_CHUNK;
@@ -342,13 +347,20 @@ int pw_http_writeable(struct pw_server *srv, struct lws *wsi, struct pss *pss)
 	if (lws_write(wsi, srv->scratch + LWS_PRE, chunk, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < (int)chunk)
 		return -1;
 	pss->off += chunk;
+	lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, PW_SRV_SEND_STALL_SECS);
 	if (!final) {
-		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, PW_SRV_SEND_STALL_SECS);
 		lws_callback_on_writable(wsi);
 		return 0;
 	}
-	pw_http_release(srv, pss);
-	lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+	/*
+	 * A client that does not read leaves the end of the response in lws' buffer: the
+	 * request keeps its /metrics slot (and the stall timeout) until that is flushed, so
+	 * slow scrapers cannot pile up unbounded.
+	 */
+	if (!lws_partial_buffered(wsi)) {
+		pw_http_release(srv, pss);
+		lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+	}
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 

@@ -93,6 +93,8 @@ struct pss {
 	bool linked;
 	struct pss *prev, *next;
 	uint64_t sent_gen;
+	uint64_t ack_target; /* TCP bytes the client must have acknowledged by the next tick */
+	uint32_t stale_ticks;
 	uint32_t rx_bytes, rx_frags;
 };
 

@@ -3,10 +3,20 @@
  * /ws: the snapshot stream. On connect a client gets the latest snapshot at once, then
  * each new one. Sessions are kept in a list of our own so a broadcast touches only
  * them; each remembers the generation it last got, so a slow client skips straight to
- * the newest and costs at most the one message lws holds for it. A client that stops
- * reading is hung up after PW_SRV_WS_STALL_INTERVALS intervals.
+ * the newest and costs at most the one message lws holds for it.
+ *
+ * A client that stops reading is hung up after PW_SRV_WS_STALL_INTERVALS intervals (at
+ * least PW_SRV_WS_STALL_MIN_SECS). Waiting for lws to notice is not enough: the kernel
+ * grows a socket's send buffer to megabytes, so a non-reader would look healthy for
+ * thousands of snapshots. Instead a periodic timer asks the kernel whether the client
+ * acknowledged everything that had been written one period earlier.
  */
+#include <linux/sockios.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include "log.h"
 #include "server/server.h"
@@ -120,7 +130,6 @@ int pw_ws_writeable(struct pw_server *srv, struct lws *wsi, struct pss *pss)
 		return -1;
 	pss->sent_gen = srv->gen;
 	srv->stats.ws_messages++;
-	lws_set_timer_usecs(wsi, (lws_usec_t)srv->stall_us);
 	srv->stats.broadcast_cpu_ns += pw_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
 	return 0;
 }
@@ -144,16 +153,46 @@ int pw_ws_receive(struct pw_server *srv, struct lws *wsi, struct pss *pss, size_
 	return 0;
 }
 
+/* Bytes the peer acknowledged, and everything written to the socket so far. */
+static int tcp_progress(struct lws *wsi, uint64_t *ret_acked, uint64_t *ret_written)
+{
+	struct tcp_info ti;
+	socklen_t l = sizeof(ti);
+	int fd = lws_get_socket_fd(wsi), outq;
+
+	memset(&ti, 0, sizeof(ti));
+	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0 ||
+	    l < offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof(ti.tcpi_bytes_acked) ||
+	    ioctl(fd, SIOCOUTQ, &outq) < 0 || outq < 0)
+		return -1;
+	*ret_acked = ti.tcpi_bytes_acked;
+	/* acked + still queued (unsent or unacknowledged) = all the kernel was given */
+	*ret_written = ti.tcpi_bytes_acked + (uint64_t)outq;
+	return 0;
+}
+
 int pw_ws_timer(struct pw_server *srv, struct lws *wsi, struct pss *pss)
 {
+	uint64_t acked, written;
+
 	if (!pss)
 		return -1;
-	if (srv->json && pss->sent_gen != srv->gen) {
-		/* still on an old snapshot after several intervals: it does not read */
-		srv->stats.ws_stalled++;
-		pw_debug("server: hanging up a WebSocket client that stopped reading");
-		return -1;
+	if (tcp_progress(wsi, &acked, &written) == 0) {
+		/* what we had written one period ago is still not acknowledged: it does not read */
+		if (pss->ack_target && acked < pss->ack_target)
+			goto stalled;
+		pss->ack_target = written;
+	} else if (srv->json && pss->sent_gen != srv->gen && pss->stale_ticks++ > 0) {
+		/* no TCP_INFO (not TCP?): lws has not been able to send for two periods */
+		goto stalled;
+	} else if (pss->sent_gen == srv->gen) {
+		pss->stale_ticks = 0;
 	}
 	lws_set_timer_usecs(wsi, (lws_usec_t)srv->stall_us);
 	return 0;
+
+stalled:
+	srv->stats.ws_stalled++;
+	pw_debug("server: hanging up a WebSocket client that stopped reading");
+	return -1;
 }
