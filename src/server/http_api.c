@@ -112,12 +112,28 @@ static bool token_ok(struct pw_server *srv, struct lws *wsi, bool *ret_via_query
 	return false;
 }
 
+static bool version_ok(struct lws *wsi)
+{
+	char v[16];
+	int n = lws_hdr_copy(wsi, v, sizeof(v), WSI_TOKEN_HTTP);
+
+	return n == 8 && (!strcmp(v, "HTTP/1.1") || !strcmp(v, "HTTP/1.0"));
+}
+
 int pw_http_check_access(struct pw_server *srv, struct lws *wsi, enum pw_reject *ret_why)
 {
 	char buf[256];
 	bool via_query;
 	int n;
 
+	/*
+	 * lws ends the request line at a %0d/%0a it decoded, and reads what follows as
+	 * headers: such a request has no "HTTP/1.x" left at its end. Refuse it whole.
+	 */
+	if (!version_ok(wsi)) {
+		*ret_why = PW_REJECT_PATH;
+		return HTTP_STATUS_BAD_REQUEST;
+	}
 	/* no route takes a body: refuse one before anything reads it */
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)) {
 		*ret_why = PW_REJECT_BODY;

@@ -193,15 +193,18 @@ def ws_read_frame(s, timeout=3.0):
 
 
 def ws_close_code(s, timeout=5.0):
-    """Reads until a close frame (its code) or the end of the connection (None)."""
+    """Reads until a close frame (its code) or the end of the connection (None); raises
+    AssertionError when the connection is still open after `timeout`."""
     deadline = time.time() + timeout
-    try:
-        while time.time() < deadline:
+    while time.time() < deadline:
+        try:
             op, payload = ws_read_frame(s, timeout=max(0.1, deadline - time.time()))
-            if op == 8:
-                return struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
-    except (ConnectionError, OSError):
-        return None
+        except socket.timeout:
+            break
+        except (ConnectionError, OSError):
+            return None
+        if op == 8:
+            return struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
     raise AssertionError("connection still open")
 
 
