@@ -148,7 +148,7 @@ void pw_health_json(const struct pw_server *srv, struct pw_buf *out)
 	jw_obj_end(&w);
 	jw_kv_u64(&w, "scrapes_rejected", st->scrapes_rejected);
 	jw_kv_u64(&w, "broadcasts", st->broadcasts);
-	jw_kv_u64(&w, "broadcast_cpu_ns", st->broadcast_cpu_ns);
+	jw_kv_u64(&w, "thread_cpu_ns", pw_clock_ns(CLOCK_THREAD_CPUTIME_ID)); /* we run on it */
 	jw_kv_u64(&w, "websocket_messages", st->ws_messages);
 	jw_kv_u64(&w, "websocket_skipped", st->ws_skipped);
 	jw_kv_u64(&w, "websocket_stalled", st->ws_stalled);

@@ -14,6 +14,7 @@
 #include "history/history.h"
 #include "log.h"
 #include "server/server.h"
+#include "util/timeutil.h"
 
 #define URI_MAX PW_SRV_HEADER_BYTES
 
@@ -298,6 +299,7 @@ static int serve_metrics(struct pw_server *srv, struct lws *wsi, struct pss *pss
 	pss->scrape_slot = true;
 	if (srv->metrics)
 		pw_buf_append(&out, (const char *)pw_body_data(srv->metrics), srv->metrics->len);
+	srv->stats.thread_cpu_ns = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID); /* this is the server thread */
 	pw_metrics_render_server(&srv->stats, &out);
 	r = respond_buf(srv, wsi, pss, HTTP_STATUS_OK, CT_PROM, &out);
 	pw_buf_free(&out);

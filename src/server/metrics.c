@@ -609,10 +609,10 @@ void pw_metrics_render_server(const struct pw_server_stats *st, struct pw_buf *b
 	counter_u64(b, "perfwatch_server_broadcasts_total", "Snapshots handed to the WebSocket clients.",
 		    st->broadcasts);
 	{
-		struct fam f = FAM(b, "perfwatch_server_broadcast_cpu_seconds_total", "counter",
-				   "Server thread CPU time spent sending snapshots to WebSocket clients.");
+		struct fam f = FAM(b, "perfwatch_server_thread_cpu_seconds_total", "counter",
+				   "CPU time of the server thread: broadcasts, HTTP, TLS, everything.");
 
-		sample_l(&f, NULL, 0, (double)st->broadcast_cpu_ns / 1e9);
+		sample_l(&f, NULL, 0, (double)st->thread_cpu_ns / 1e9);
 	}
 	counter_u64(b, "perfwatch_server_websocket_messages_total", "Snapshots sent, all clients together.",
 		    st->ws_messages);

@@ -31,7 +31,7 @@ struct pw_server_stats {
 	uint64_t requests_rejected[8]; /* indexed by enum pw_reject */
 	uint64_t scrapes_rejected;     /* over the concurrent /metrics cap */
 	uint64_t broadcasts;           /* snapshots handed to the WebSocket clients */
-	uint64_t broadcast_cpu_ns;     /* server thread CPU spent on them */
+	uint64_t thread_cpu_ns;        /* CPU time of the server thread, everything it did */
 	uint64_t ws_messages;          /* snapshots sent, all clients together */
 	uint64_t ws_skipped;           /* snapshots a slow client never got (it got a newer one) */
 	uint64_t ws_stalled;           /* clients hung up for not reading */

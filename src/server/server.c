@@ -123,8 +123,6 @@ static int server_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
 		return pw_ws_writeable(srv, wsi, pss);
 	case LWS_CALLBACK_RECEIVE:
 		return pw_ws_receive(srv, wsi, pss, len);
-	case LWS_CALLBACK_TIMER:
-		return pw_ws_timer(srv, wsi, pss);
 	case LWS_CALLBACK_CLOSED:
 		pw_ws_closed(srv, pss);
 		return 0;
@@ -450,6 +448,7 @@ static int server_start(void **ret_ctx, struct pw_daemon *d, char *err, size_t e
 	if (r < 0)
 		goto fail;
 	pw_webroot_install(srv);
+	pw_ws_start_stall_timer(srv); /* before the service thread: no race on lws' timer list */
 
 	r = -pthread_create(&srv->thread, NULL, service_thread, srv);
 	if (r < 0) {
@@ -457,6 +456,7 @@ static int server_start(void **ret_ctx, struct pw_daemon *d, char *err, size_t e
 		goto fail;
 	}
 	srv->thread_started = true;
+	pthread_setname_np(srv->thread, "pw-server"); /* top -H, and the benchmark, find it by name */
 
 	if (srv->la.any) {
 		char host[256] = "localhost";

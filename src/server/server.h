@@ -95,6 +95,7 @@ struct pss {
 	uint64_t sent_gen;
 	uint64_t ack_target; /* TCP bytes the client must have acknowledged by the next tick */
 	uint32_t stale_ticks;
+	bool stalled;
 	uint32_t rx_bytes, rx_frags;
 };
 
@@ -126,6 +127,7 @@ struct pw_server {
 	uint32_t n_scrapes;
 	struct pw_server_stats stats;
 	uint64_t stall_us;
+	lws_sorted_usec_list_t sul_stall;
 	unsigned char scratch[LWS_PRE + PW_SRV_CHUNK];
 
 	/* configuration, fixed after start */
@@ -158,7 +160,7 @@ int pw_ws_filter(struct pw_server *srv, struct lws *wsi);
 int pw_ws_established(struct pw_server *srv, struct lws *wsi, struct pss *pss);
 int pw_ws_writeable(struct pw_server *srv, struct lws *wsi, struct pss *pss);
 int pw_ws_receive(struct pw_server *srv, struct lws *wsi, struct pss *pss, size_t len);
-int pw_ws_timer(struct pw_server *srv, struct lws *wsi, struct pss *pss);
+void pw_ws_start_stall_timer(struct pw_server *srv);
 void pw_ws_closed(struct pw_server *srv, struct pss *pss);
 void pw_ws_broadcast(struct pw_server *srv);
 

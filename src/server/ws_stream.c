@@ -98,7 +98,6 @@ int pw_ws_established(struct pw_server *srv, struct lws *wsi, struct pss *pss)
 	pss->kind = PSS_WS;
 	pss->wsi = wsi;
 	link_session(srv, pss);
-	lws_set_timer_usecs(wsi, (lws_usec_t)srv->stall_us);
 	if (srv->json)
 		lws_callback_on_writable(wsi);
 	return 0;
@@ -106,22 +105,17 @@ int pw_ws_established(struct pw_server *srv, struct lws *wsi, struct pss *pss)
 
 void pw_ws_broadcast(struct pw_server *srv)
 {
-	uint64_t t0 = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID);
-
 	for (struct pss *p = srv->ws_head; p; p = p->next)
 		lws_callback_on_writable(p->wsi);
 	srv->stats.broadcasts++;
-	srv->stats.broadcast_cpu_ns += pw_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
 }
 
 int pw_ws_writeable(struct pw_server *srv, struct lws *wsi, struct pss *pss)
 {
-	uint64_t t0;
 	int n;
 
 	if (!pss || pss->kind != PSS_WS || !srv->json || pss->sent_gen == srv->gen)
 		return 0;
-	t0 = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	if (pss->sent_gen && srv->gen - pss->sent_gen > 1)
 		srv->stats.ws_skipped += srv->gen - pss->sent_gen - 1;
 	/* the JSON was serialized once; lws writes the frame header into the LWS_PRE room */
@@ -130,7 +124,6 @@ int pw_ws_writeable(struct pw_server *srv, struct lws *wsi, struct pss *pss)
 		return -1;
 	pss->sent_gen = srv->gen;
 	srv->stats.ws_messages++;
-	srv->stats.broadcast_cpu_ns += pw_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
 	return 0;
 }
 
@@ -171,28 +164,39 @@ static int tcp_progress(struct lws *wsi, uint64_t *ret_acked, uint64_t *ret_writ
 	return 0;
 }
 
-int pw_ws_timer(struct pw_server *srv, struct lws *wsi, struct pss *pss)
+/*
+ * One timer for all sessions (per-session timers firing a few microseconds apart made
+ * lws spin in poll(0)): every period, a session that has not acknowledged what had been
+ * written one period earlier is hung up.
+ */
+static void stall_check(lws_sorted_usec_list_t *sul)
 {
+	struct pw_server *srv = (struct pw_server *)((char *)sul - offsetof(struct pw_server, sul_stall));
 	uint64_t acked, written;
 
-	if (!pss)
-		return -1;
-	if (tcp_progress(wsi, &acked, &written) == 0) {
-		/* what we had written one period ago is still not acknowledged: it does not read */
-		if (pss->ack_target && acked < pss->ack_target)
-			goto stalled;
-		pss->ack_target = written;
-	} else if (srv->json && pss->sent_gen != srv->gen && pss->stale_ticks++ > 0) {
-		/* no TCP_INFO (not TCP?): lws has not been able to send for two periods */
-		goto stalled;
-	} else if (pss->sent_gen == srv->gen) {
-		pss->stale_ticks = 0;
-	}
-	lws_set_timer_usecs(wsi, (lws_usec_t)srv->stall_us);
-	return 0;
+	for (struct pss *p = srv->ws_head; p; p = p->next) {
+		bool stalled = false;
 
-stalled:
-	srv->stats.ws_stalled++;
-	pw_debug("server: hanging up a WebSocket client that stopped reading");
-	return -1;
+		if (tcp_progress(p->wsi, &acked, &written) == 0) {
+			stalled = p->ack_target && acked < p->ack_target;
+			p->ack_target = written;
+		} else if (p->sent_gen != srv->gen) {
+			/* no TCP_INFO: lws could not send for two periods */
+			stalled = p->stale_ticks++ > 0;
+		} else {
+			p->stale_ticks = 0;
+		}
+		if (stalled && !p->stalled) {
+			p->stalled = true;
+			srv->stats.ws_stalled++;
+			pw_debug("server: hanging up a WebSocket client that stopped reading");
+			lws_set_timeout(p->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		}
+	}
+	lws_sul_schedule(srv->ctx, 0, &srv->sul_stall, stall_check, (lws_usec_t)srv->stall_us);
+}
+
+void pw_ws_start_stall_timer(struct pw_server *srv)
+{
+	lws_sul_schedule(srv->ctx, 0, &srv->sul_stall, stall_check, (lws_usec_t)srv->stall_us);
 }

@@ -268,14 +268,14 @@ Test(metrics, families_are_well_formed)
 Test(metrics, server_stats)
 {
 	struct pw_server_stats st = { .connections = 3, .max_connections = 256, .broadcasts = 7,
-				      .broadcast_cpu_ns = 1500000 };
+				      .thread_cpu_ns = 1500000 };
 	struct pw_buf b = { 0 };
 
 	st.requests_rejected[PW_REJECT_ORIGIN] = 2;
 	pw_metrics_render_server(&st, &b);
 	has_line(b.data, "perfwatch_server_connections 3");
 	has_line(b.data, "perfwatch_server_requests_rejected_total{reason=\"origin\"} 2");
-	has_line(b.data, "perfwatch_server_broadcast_cpu_seconds_total 0.0015");
+	has_line(b.data, "perfwatch_server_thread_cpu_seconds_total 0.0015");
 	pw_buf_free(&b);
 }
 
