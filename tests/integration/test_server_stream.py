@@ -2,6 +2,7 @@
 import asyncio
 import json
 import signal
+import socket
 import subprocess
 import time
 
@@ -181,3 +182,47 @@ def test_default_listen_is_loopback_only():
             p.send_signal(signal.SIGTERM)
             log = p.communicate(timeout=10)[0]
         assert "http://127.0.0.1:9464/" in log
+
+
+def test_before_the_first_snapshot():
+    # a long interval: the first snapshot comes only after one interval
+    with Daemon("--interval", "30", "--no-db") as d:
+        r = get(d.port, "/api/snapshot")
+        assert r.status == 503 and json.loads(r.body)["error"]
+        h = healthz(d.port)
+        assert h["status"] == "starting" and h["snapshot"] is None
+        assert get(d.port, "/metrics").status == 200
+        s, r = ws_connect(d.port)
+        assert s is not None, r  # connected; its first snapshot comes when there is one
+        s.close()
+
+
+def _ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback here")
+def test_ipv6_loopback_listen():
+    port = free_port()
+    p = subprocess.Popen([PW_BIN, "--listen", f"[::1]:{port}", "--no-db", "--interval", "5"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        def answered():
+            try:
+                with socket.create_connection(("::1", port), timeout=1) as s:
+                    s.sendall(f"GET /healthz HTTP/1.1\r\nHost: [::1]:{port}\r\nConnection: close\r\n\r\n".encode())
+                    return s.recv(4096).startswith(b"HTTP/1.1 200")
+            except OSError:
+                return False
+        assert wait_for(answered, 10)
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    finally:
+        p.send_signal(signal.SIGTERM)
+        err = p.communicate(timeout=10)[1]
+    assert f"http://[::1]:{port}/" in err
