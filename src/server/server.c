@@ -151,22 +151,42 @@ static void *service_thread(void *arg)
 
 /* ---------------------------------------------------------------- start */
 
-static void lws_log_to_pw(int level, const char *line)
+static void lws_line(const char *line, char *msg, size_t size)
 {
-	char msg[512];
 	size_t n = strlen(line);
 
 	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		n--;
-	if (n >= sizeof(msg))
-		n = sizeof(msg) - 1;
+	if (n >= size)
+		n = size - 1;
 	memcpy(msg, line, n);
 	msg[n] = '\0';
-	/* lws warns about every refused client: that is debug noise for us, not a warning */
+}
+
+/* While the context is made: lws' errors (a bad certificate, a busy port) matter. */
+static void lws_log_starting(int level, const char *line)
+{
+	char msg[512];
+
+	lws_line(line, msg, sizeof(msg));
 	if (level & LLL_ERR)
 		pw_warn("lws: %s", msg);
 	else
 		pw_debug("lws: %s", msg);
+}
+
+/*
+ * Once serving, what lws reports is about single clients ("ran out of header space",
+ * "denied connection"): a client could flood the log with it, so it goes to debug; the
+ * counters in /metrics and /healthz keep the totals.
+ */
+static void lws_log_running(int level, const char *line)
+{
+	char msg[512];
+
+	(void)level;
+	lws_line(line, msg, sizeof(msg));
+	pw_debug("lws: %s", msg);
 }
 
 static int load_token(struct pw_server *srv, const char *path, char *err, size_t errlen)
@@ -349,8 +369,9 @@ static int create_context(struct pw_server *srv, char *err, size_t errlen)
 				       SSL_OP_NO_COMPRESSION;
 	}
 
-	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_to_pw);
+	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_starting);
 	srv->ctx = lws_create_context(&info);
+	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_running);
 	if (!srv->ctx) {
 		snprintf(err, errlen, "cannot start the web server on %s%s", listen_str(&srv->la, where, sizeof(where)),
 			 srv->tls ? " (check --tls-cert and --tls-key)" : "");
