@@ -65,11 +65,21 @@ def ws_open(port):
 
 
 class Client:
+    """Chunks are only stored while measuring (with the moment epoll reported them) and
+    parsed afterwards: parsing 100 snapshots of JSON inside the loop would delay the
+    timestamps of the clients served after it."""
+
     def __init__(self, sock, rest):
         self.sock = sock
         self.buf = rest
         self.frame_start = 0.0 if not rest else time.time()
+        self.chunks = []   # (t, bytes), raw, while measuring
         self.samples = []  # (seq, latency_s)
+
+    def parse(self):
+        for t, data in self.chunks:
+            self.feed(data, t)
+        self.chunks = []
 
     def feed(self, data, t):
         if not self.buf:
@@ -165,16 +175,19 @@ def main():
                         continue
                     if not data:
                         raise RuntimeError("the daemon closed a client")
-                    c.feed(data, t)
+                    c.chunks.append((t, data))
 
         pump(time.time() + a.interval * 1.5)
         for c in clients.values():
+            c.parse()
             c.samples.clear()
         h0 = get_json(port, "/healthz")["server"]
         rt0 = runtime_ns(daemon.pid, tid)
         pump(time.time() + a.interval * a.snapshots + a.interval * 0.5)
         rt1 = runtime_ns(daemon.pid, tid)
         h1 = get_json(port, "/healthz")["server"]
+        for c in clients.values():
+            c.parse()
         snap = get_json(port, "/api/snapshot")
     finally:
         daemon.send_signal(signal.SIGTERM)
