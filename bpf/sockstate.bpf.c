@@ -63,12 +63,12 @@ static __always_inline void report_fw2(const struct sock *sk, struct pw_sock_cou
 	e->dport = skc->skc_dport;
 	e->pad = 0;
 	e->bound_dev_if = skc->skc_bound_dev_if;
+	__builtin_memset(e->saddr, 0, sizeof(e->saddr));
+	__builtin_memset(e->daddr, 0, sizeof(e->daddr));
 	if (e->family == PW_AF_INET) {
-		__builtin_memset(e->saddr, 0, sizeof(e->saddr));
-		__builtin_memset(e->daddr, 0, sizeof(e->daddr));
 		e->saddr[0] = skc->skc_rcv_saddr;
 		e->daddr[0] = skc->skc_daddr;
-	} else {
+	} else if (bpf_core_field_exists(skc->skc_v6_daddr)) { /* a kernel with IPv6 */
 		for (int i = 0; i < 4; i++) {
 			e->saddr[i] = skc->skc_v6_rcv_saddr.in6_u.u6_addr32[i];
 			e->daddr[i] = skc->skc_v6_daddr.in6_u.u6_addr32[i];

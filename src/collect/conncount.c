@@ -111,12 +111,10 @@ static int sync_bpf(struct pw_conncount *cc, struct pw_sock_totals *now)
 		}
 		if (t0.events == t1.events && t0.lost == t1.lost) {
 			cc->at_base = t1;
-			cc->sync_raced = false;
 			break;
 		}
 		if (tries == SYNC_TRIES) {
 			pw_sockbpf_midpoint(&t0, &t1, &cc->at_base);
-			cc->sync_raced = true;
 			break;
 		}
 	}
@@ -145,6 +143,14 @@ static int keep_fw2(struct pw_conncount *cc)
 	return r;
 }
 
+/* A netlink count now, and the counts from it. */
+static int count_again(struct pw_conncount *cc, struct pw_sock_totals *now, struct pw_connections *c)
+{
+	int r = sync_bpf(cc, now);
+
+	return r ? r : pw_sockbpf_apply(&cc->base, &cc->at_base, now, c);
+}
+
 static int read_bpf(struct pw_conncount *cc, struct pw_connections *ret)
 {
 	struct pw_connections c = { .valid = true };
@@ -162,35 +168,27 @@ static int read_bpf(struct pw_conncount *cc, struct pw_connections *ret)
 			return r;
 		walked = true;
 	}
-	/* sockets that may have left a FIN_WAIT2 timewait socket: before sockstat is read */
+	/* sockets that may have left a FIN_WAIT2 timewait socket: taken before sockstat is read */
 	r = pw_sockbpf_take_fw2(cc->bpf, &cc->fw2);
 	pw_sock_ids_unique(&cc->fw2);
-	r = r ? r : pw_sockbpf_apply(&cc->base, &cc->at_base, &now, &c);
-	if (r && !walked) {
-		/* a count off (-ERANGE) or ids lost (-ENOMEM, -E2BIG): count again */
-		r = sync_bpf(cc, &now);
-		if (!r)
-			r = pw_sockbpf_apply(&cc->base, &cc->at_base, &now, &c);
+	if (!r)
+		r = pw_sockbpf_apply(&cc->base, &cc->at_base, &now, &c);
+	if (!walked && (r || cc->fw2.n * cc->lookup_ns > cc->walk_ns)) {
+		/*
+		 * A count off (-ERANGE) or ids dropped (-ENOMEM, -E2BIG): count again. Or so many
+		 * FIN_WAIT2 timewait sockets (peers that do not close) that one walk costs less.
+		 */
+		r = count_again(cc, &now, &c);
 		walked = true;
 	}
 	if (r)
 		return r;
-	/* many FIN_WAIT2 timewait sockets (peers that do not close): a walk may cost less */
-	if (!walked && cc->fw2.n * cc->lookup_ns > cc->walk_ns) {
-		r = sync_bpf(cc, &now);
-		if (!r)
-			r = pw_sockbpf_apply(&cc->base, &cc->at_base, &now, &c);
-		if (r)
-			return r;
-		walked = true;
-	}
 	r = pw_sockstat_read(cc->proc_fd, &cc->statbuf, &ss);
 	if (r)
 		return r;
 	c.udp_count = ss.udp;
 	if (walked) {
-		/* the walk just counted them */
-		c.tcp_time_wait = cc->base.tcp_time_wait;
+		c.tcp_time_wait = cc->base.tcp_time_wait; /* the walk just counted them */
 	} else {
 		r = keep_fw2(cc);
 		if (r)

@@ -56,7 +56,6 @@ struct pw_conncount {
 	uint64_t walk_ns;       /* CPU time of the last netlink count */
 	uint64_t lookup_ns;     /* CPU time per lookup, smoothed */
 	uint64_t n_syncs;       /* netlink counts taken for the BPF source (tests, benchmark) */
-	bool sync_raced;        /* the last one raced with state changes (used the midpoint) */
 };
 
 /*

@@ -93,7 +93,11 @@ void pw_sockbpf_midpoint(const struct pw_sock_totals *a, const struct pw_sock_to
 }
 
 /* ---------------------------------------------------------------- kernel */
-/* Library code does not log: libbpf stays silent (the reasons come back as errnos). */
+/*
+ * Library code does not log: libbpf stays silent (the reasons come back as errnos). Its
+ * print callback is process-wide; the eBPF collector's loader sets its own, as silent,
+ * when it loads its programs later.
+ */
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	(void)level;
