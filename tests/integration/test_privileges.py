@@ -49,6 +49,13 @@ def assert_collects_everything_else(snaps, schema):
         assert set(s["errors"]) <= {"perf", "bpf"}, s["errors"]
 
 
+def assert_socket_counts_by_bpf(snap):
+    """The socket counts' BPF program (when this tree has it) works with the same minimum."""
+    net = snap["network"]
+    if "connections_source" in net:
+        assert net["connections_source"] == "bpf", net.get("connections_bpf_error")
+
+
 # ------------------------------------------------------------------ 1. the minimum for non-root
 
 def test_no_capability_at_all_still_collects_procfs_and_says_what_is_off(system_user, schema):
@@ -94,6 +101,7 @@ def test_cap_bpf_and_cap_perfmon_are_the_whole_minimum(system_user, schema, bina
         assert perf["source"] == "bpf", perf
         assert all(p["attached"] for p in b["programs"].values()), b["programs"]
         assert perf["events"]["context-switches"]["value"] > 0
+        assert_socket_counts_by_bpf(s)
     # the only thing missing: BPF run-time statistics, which need CAP_SYS_ADMIN
     assert "no CAP_SYS_ADMIN: BPF run-time statistics" in log, log
     # and after set-up it holds nothing: the maps and perf events it keeps reading need no capability
@@ -137,6 +145,7 @@ def test_user_drop_from_root_keeps_collection_history_and_server(system_user, sc
         assert snap["errors"] == {}, snap["errors"]
         assert snap["perf"]["source"] == "bpf" and snap["bpf"] is not None
         assert snap["perf"]["events"]["context-switches"]["value"] > 0
+        assert_socket_counts_by_bpf(snap)
         # the stream
         ws, r = ws_connect(d.port)
         assert ws, r
