@@ -127,14 +127,18 @@ static void hand_log_over(const char *user)
  * running, the socket bound, the database open and handed over) and one collection:
  * give up what collection no longer needs. With --user, switch to that user; without
  * it, a non-root service started with capabilities keeps only the needed ones; root
- * without --user stays root. What is still needed was found by test on Linux 6.18
- * (tests/integration/test_privileges.py): nothing for the eBPF source (map and perf
- * event fds stay usable without capabilities); CAP_PERFMON for the perf-stat source,
- * whose supervisor restarts `perf stat -a` when it dies.
+ * without --user stays root. What is still needed was found by test
+ * (tests/integration/test_privileges.py): CAP_PERFMON for the perf-stat source, whose
+ * supervisor restarts `perf stat -a` when it dies; for BPF (the perf source, socket
+ * counts) nothing on Linux >= 6.5, where the map and perf event fds already held work
+ * without any capability, CAP_BPF on older kernels that refuse every bpf() command
+ * without it (asked of the kernel: pw_bpf_needs_cap()).
  */
-static int drop_privileges(const struct pw_options *o, enum pw_perf_source src)
+static int drop_privileges(const struct pw_options *o, const struct snapshot *first)
 {
-	cap_value_t keep[1];
+	bool uses_bpf = first->perf.source == PW_PERF_SOURCE_BPF ||
+			(first->network.valid && first->network.connections_source == PW_CONN_SOURCE_BPF);
+	cap_value_t keep[2];
 	size_t n_keep = 0;
 	char err[256], caps[512];
 
@@ -143,8 +147,10 @@ static int drop_privileges(const struct pw_options *o, enum pw_perf_source src)
 		if (geteuid() == 0 || !strcmp(caps, "none"))
 			return 0;
 	}
-	if (src == PW_PERF_SOURCE_PERF_STAT && pw_has_cap(CAP_PERFMON))
+	if (first->perf.source == PW_PERF_SOURCE_PERF_STAT && pw_has_cap(CAP_PERFMON))
 		keep[n_keep++] = CAP_PERFMON;
+	if (uses_bpf && pw_has_cap(CAP_BPF) && pw_bpf_needs_cap())
+		keep[n_keep++] = CAP_BPF;
 	if (o->user)
 		hand_log_over(o->user);
 	if (pw_drop_privileges(o->user, keep, n_keep, err, sizeof(err)) < 0) {
@@ -157,9 +163,10 @@ static int drop_privileges(const struct pw_options *o, enum pw_perf_source src)
 	}
 	pw_describe_caps(caps, sizeof(caps));
 	/* --json stays quiet unless --user asked for the switch */
-	pw_log(o->json && !o->user ? PW_LOG_DEBUG : PW_LOG_INFO, "%s%s, capabilities kept: %s (perf source: %s)",
+	pw_log(o->json && !o->user ? PW_LOG_DEBUG : PW_LOG_INFO, "%s%s, capabilities kept: %s (perf source: %s%s)",
 	       o->user ? "now running as user " : "set-up done", o->user ? o->user : "", caps,
-	       pw_perf_source_name(src));
+	       pw_perf_source_name(first->perf.source),
+	       uses_bpf && n_keep && keep[n_keep - 1] == CAP_BPF ? "; this kernel needs CAP_BPF for bpf() on held fds" : "");
 	return 0;
 }
 
@@ -296,7 +303,7 @@ int pw_daemon_run(const struct pw_options *opts)
 		if (!primed) {
 			/* the first sample only sets the baseline every rate is computed from */
 			primed = true;
-			if (drop_privileges(opts, snap.perf.source) < 0)
+			if (drop_privileges(opts, &snap) < 0)
 				goto out;
 			next += interval_ns;
 			continue;

@@ -3,10 +3,13 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <linux/bpf.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int fail(char *err, size_t errlen, int e, const char *what)
@@ -159,6 +162,44 @@ void pw_describe_caps(char *out, size_t outlen)
 		snprintf(out, outlen, "all");
 	else if (n_missing <= 3) /* root in a container or a VM that withholds a few */
 		snprintf(out, outlen, "all except %s", missing);
+}
+
+/* In the forked child of a threaded process: raw system calls only, then _exit. */
+static int probe_bpf_without_cap(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[2];
+	union bpf_attr attr;
+
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return 2;
+	data[CAP_BPF / 32].effective &= ~(1u << (CAP_BPF % 32));
+	data[CAP_BPF / 32].permitted &= ~(1u << (CAP_BPF % 32));
+	data[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
+	data[CAP_SYS_ADMIN / 32].permitted &= ~(1u << (CAP_SYS_ADMIN % 32));
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return 2;
+	memset(&attr, 0, sizeof(attr));
+	attr.map_fd = (__u32)-1;
+	if (syscall(SYS_bpf, BPF_MAP_GET_NEXT_KEY, &attr, sizeof(attr)) < 0 && errno == EPERM)
+		return 1;
+	return 0;
+}
+
+bool pw_bpf_needs_cap(void)
+{
+	int status;
+	pid_t pid, r;
+
+	pid = fork();
+	if (pid < 0)
+		return true;
+	if (pid == 0)
+		_exit(probe_bpf_without_cap());
+	do
+		r = waitpid(pid, &status, 0);
+	while (r < 0 && errno == EINTR);
+	return r != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0;
 }
 
 static size_t add(char *out, size_t len, size_t used, const char *text)

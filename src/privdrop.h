@@ -31,6 +31,17 @@ void pw_describe_caps(char *out, size_t outlen);
 /* Whether the calling thread holds cap in its effective set. */
 bool pw_has_cap(cap_value_t cap);
 
+/*
+ * Whether bpf() on fds already held (map lookups) still needs CAP_BPF on this kernel.
+ * Linux 6.5 moved the kernel.unprivileged_bpf_disabled check from every bpf() command to
+ * map creation and program load; before that, with the sysctl set (Debian's default is
+ * 2), every command needs CAP_BPF. Asked of the kernel, not read off its version: a child
+ * process gives up CAP_BPF and CAP_SYS_ADMIN and tries BPF_MAP_GET_NEXT_KEY on fd -1,
+ * which an old kernel refuses with EPERM before looking at the fd (a new one: EBADF).
+ * True also when the answer is unclear (keeping collection working wins).
+ */
+bool pw_bpf_needs_cap(void);
+
 /* kernel.perf_event_paranoid when it could not be read */
 #define PW_PARANOID_UNKNOWN (-1000)
 
