@@ -301,19 +301,14 @@ void pw_bpf_section_metrics(const struct pw_bpf *b, struct pw_buf *out, bool per
 					    "sched_switch, log2 buckets), all CPUs.");
 	uint32_t n_block = b->block ? b->n_block : 0, n_net = b->net ? b->n_net : 0;
 	struct bounds bd;
-	bool *dup;
+	bool *blk_dup, *net_dup;
 
-	/* names repeat only by accident (a renamed or recreated device), but a repeat would
-	 * make Prometheus drop the whole scrape */
-	dup = calloc((size_t)n_block + n_net + 1, sizeof(*dup));
-	if (!dup || pw_prom_mark_duplicates(b->block, sizeof(*b->block), offsetof(struct pw_bpf_blockdev, name),
-					    n_block, dup) ||
-	    pw_prom_mark_duplicates(b->net, sizeof(*b->net), offsetof(struct pw_bpf_netif, name), n_net,
-				    dup + n_block)) {
-		free(dup);
-		out->oom = 1; /* the caller sends no /metrics rather than a partial one */
-		return;
-	}
+	/* names repeat only by accident (a device renamed or made anew), but one repeat would
+	 * make Prometheus refuse the whole scrape */
+	blk_dup = pw_prom_duplicates(out, b->block, sizeof(*b->block), offsetof(struct pw_bpf_blockdev, name), n_block);
+	net_dup = pw_prom_duplicates(out, b->net, sizeof(*b->net), offsetof(struct pw_bpf_netif, name), n_net);
+	if (!blk_dup || !net_dup)
+		goto out_free; /* out->oom is set: no /metrics rather than a partial one */
 	bounds_init(&bd);
 
 	pw_prom_gauge(out, "perfwatch_bpf_interval_seconds", "Seconds the bpf section's last-interval gauges cover.",
@@ -324,10 +319,12 @@ void pw_bpf_section_metrics(const struct pw_bpf *b, struct pw_buf *out, bool per
 	render_cpus(b, out, per_cpu);
 	if (!b->runq_why[0])
 		histogram(&rq, &bd, NULL, 0, &b->runq_total);
-	render_block(b, n_block, &bd, dup, out);
-	render_net(b, n_net, dup + n_block, out);
+	render_block(b, n_block, &bd, blk_dup, out);
+	render_net(b, n_net, net_dup, out);
 	render_ratios(&b->ratios, out);
 	render_capabilities(b, out);
 	render_self(b, out);
-	free(dup);
+out_free:
+	free(blk_dup);
+	free(net_dup);
 }

@@ -19,18 +19,6 @@ const char *const pw_reject_names[PW_REJECT_N] = {
 	[PW_REJECT_UPGRADE] = "upgrade",
 };
 
-/* true when name already appeared at an earlier index: a duplicate series would make
- * Prometheus refuse the whole scrape, so the first one wins */
-static bool seen_before(const char *base, size_t stride, size_t off, uint32_t i)
-{
-	const char *name = base + (size_t)i * stride + off;
-
-	for (uint32_t j = 0; j < i && j < 4096; j++)
-		if (!strcmp(base + (size_t)j * stride + off, name))
-			return true;
-	return false;
-}
-
 /* ---------------------------------------------------------------- sections */
 
 static void render_meta(const struct snapshot *s, struct pw_buf *b)
@@ -184,7 +172,7 @@ static void render_memory(const struct snapshot *s, struct pw_buf *b)
 		pw_prom_gauge_u64(b, g[i].name, g[i].help, g[i].v);
 	if (m->hugepage_size_bytes)
 		pw_prom_gauge_u64(b, "perfwatch_memory_hugepage_size_bytes", "Size of one huge page.",
-			  m->hugepage_size_bytes);
+				  m->hugepage_size_bytes);
 	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++)
 		pw_prom_gauge(b, r[i].name, r[i].help, r[i].v);
 }
@@ -208,23 +196,29 @@ static void render_network(const struct snapshot *s, struct pw_buf *b)
 		{ "perfwatch_network_transmit_drops_total", "Outgoing packets dropped.",
 		  offsetof(struct pw_netif, drops_out) },
 	};
+	uint32_t n_ifs = n->interfaces ? n->n_interfaces : 0;
+	bool *dup;
 
 	if (!n->valid)
+		return;
+	dup = pw_prom_duplicates(b, n->interfaces, sizeof(*n->interfaces), offsetof(struct pw_netif, name), n_ifs);
+	if (!dup)
 		return;
 	for (size_t k = 0; k < sizeof(fams) / sizeof(fams[0]); k++) {
 		struct pw_prom_fam f = PW_PROM_FAM(b, fams[k].name, "counter", fams[k].help);
 
-		for (uint32_t i = 0; n->interfaces && i < n->n_interfaces; i++) {
+		for (uint32_t i = 0; i < n_ifs; i++) {
 			const struct pw_netif *ifc = &n->interfaces[i];
 			struct pw_prom_label l = { "interface", ifc->name };
 			uint64_t v;
 
-			if (seen_before((const char *)n->interfaces, sizeof(*ifc), offsetof(struct pw_netif, name), i))
+			if (dup[i])
 				continue;
 			memcpy(&v, (const char *)ifc + fams[k].off, sizeof(v));
 			pw_prom_sample_u64(&f, &l, 1, v);
 		}
 	}
+	free(dup);
 	if (n->connections.valid) {
 		const struct pw_connections *c = &n->connections;
 		struct pw_prom_fam f = PW_PROM_FAM(b, "perfwatch_network_tcp_connections", "gauge",
@@ -284,18 +278,25 @@ static void render_disk(const struct snapshot *s, struct pw_buf *b)
 		{ "perfwatch_filesystem_free_bytes", "Filesystem space free for unprivileged users.",
 		  offsetof(struct pw_partition, free_bytes) },
 	};
+	uint32_t n_devs = d->devices ? d->n_devices : 0, n_parts = d->partitions ? d->n_partitions : 0;
+	bool *dev_dup, *part_dup;
 
 	if (!d->valid)
 		return;
+	dev_dup = pw_prom_duplicates(b, d->devices, sizeof(*d->devices), offsetof(struct pw_blockdev, name), n_devs);
+	part_dup = pw_prom_duplicates(b, d->partitions, sizeof(*d->partitions),
+				      offsetof(struct pw_partition, mountpoint), n_parts);
+	if (!dev_dup || !part_dup)
+		goto out_free;
 	for (size_t k = 0; k < sizeof(cnt) / sizeof(cnt[0]); k++) {
 		struct pw_prom_fam f = PW_PROM_FAM(b, cnt[k].name, "counter", cnt[k].help);
 
-		for (uint32_t i = 0; d->devices && i < d->n_devices; i++) {
+		for (uint32_t i = 0; i < n_devs; i++) {
 			const struct pw_blockdev *dev = &d->devices[i];
 			struct pw_prom_label l = { "device", dev->name };
 			uint64_t v;
 
-			if (seen_before((const char *)d->devices, sizeof(*dev), offsetof(struct pw_blockdev, name), i))
+			if (dev_dup[i])
 				continue;
 			memcpy(&v, (const char *)dev + cnt[k].off, sizeof(v));
 			if (cnt[k].k)
@@ -307,12 +308,12 @@ static void render_disk(const struct snapshot *s, struct pw_buf *b)
 	for (size_t k = 0; k < sizeof(lat) / sizeof(lat[0]); k++) {
 		struct pw_prom_fam f = PW_PROM_FAM(b, lat[k].name, "gauge", lat[k].help);
 
-		for (uint32_t i = 0; d->devices && i < d->n_devices; i++) {
+		for (uint32_t i = 0; i < n_devs; i++) {
 			const struct pw_blockdev *dev = &d->devices[i];
 			struct pw_prom_label l = { "device", dev->name };
 			double v;
 
-			if (seen_before((const char *)d->devices, sizeof(*dev), offsetof(struct pw_blockdev, name), i))
+			if (dev_dup[i])
 				continue;
 			memcpy(&v, (const char *)dev + lat[k].off, sizeof(v));
 			pw_prom_sample(&f, &l, 1, pw_prom_scaled(v, 1e-3));
@@ -321,15 +322,16 @@ static void render_disk(const struct snapshot *s, struct pw_buf *b)
 	for (size_t k = 0; k <= sizeof(fs) / sizeof(fs[0]); k++) {
 		bool ratio = k == sizeof(fs) / sizeof(fs[0]);
 		struct pw_prom_fam f = PW_PROM_FAM(b, ratio ? "perfwatch_filesystem_usage_ratio" : fs[k].name, "gauge",
-				   ratio ? "used / (used + free for unprivileged users), as df shows it." : fs[k].help);
+						   ratio ? "used / (used + free for unprivileged users), as df shows it."
+							 : fs[k].help);
 
-		for (uint32_t i = 0; d->partitions && i < d->n_partitions; i++) {
+		for (uint32_t i = 0; i < n_parts; i++) {
 			const struct pw_partition *p = &d->partitions[i];
 			struct pw_prom_label l[] = { { "device", p->device }, { "fstype", p->fstype },
 						     { "mountpoint", p->mountpoint } };
 			uint64_t v;
 
-			if (seen_before((const char *)d->partitions, sizeof(*p), offsetof(struct pw_partition, mountpoint), i))
+			if (part_dup[i])
 				continue;
 			if (ratio) {
 				pw_prom_sample(&f, l, 3, pw_prom_pct_ratio(p->usage_percent));
@@ -339,6 +341,9 @@ static void render_disk(const struct snapshot *s, struct pw_buf *b)
 			pw_prom_sample_u64(&f, l, 3, v);
 		}
 	}
+out_free:
+	free(dev_dup);
+	free(part_dup);
 }
 
 static void render_perf(const struct snapshot *s, struct pw_buf *b)

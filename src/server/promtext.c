@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "server/promtext.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,23 +239,27 @@ static int cmp_name(const void *a, const void *b, void *vctx)
 	return x < y ? -1 : x > y; /* equal names: the lower index first, and it is kept */
 }
 
-int pw_prom_mark_duplicates(const void *base, size_t stride, size_t off, uint32_t n, bool *ret_dup)
+bool *pw_prom_duplicates(struct pw_buf *b, const void *base, size_t stride, size_t off, uint32_t n)
 {
 	struct dup_ctx c = { base, stride, off };
-	uint32_t *idx;
+	uint32_t *idx = NULL;
+	bool *dup;
 
-	if (n == 0)
-		return 0;
-	idx = malloc((size_t)n * sizeof(*idx));
-	if (!idx)
-		return -ENOMEM;
+	dup = calloc((size_t)n + 1, sizeof(*dup));
+	if (n)
+		idx = malloc((size_t)n * sizeof(*idx));
+	if (!dup || (n && !idx)) {
+		free(dup);
+		free(idx);
+		b->oom = 1;
+		return NULL;
+	}
 	for (uint32_t i = 0; i < n; i++)
 		idx[i] = i;
-	qsort_r(idx, n, sizeof(*idx), cmp_name, &c);
-	ret_dup[idx[0]] = false;
+	if (n)
+		qsort_r(idx, n, sizeof(*idx), cmp_name, &c);
 	for (uint32_t i = 1; i < n; i++)
-		ret_dup[idx[i]] = !strcmp(c.base + (size_t)idx[i] * stride + off,
-					  c.base + (size_t)idx[i - 1] * stride + off);
+		dup[idx[i]] = !strcmp(c.base + (size_t)idx[i] * stride + off, c.base + (size_t)idx[i - 1] * stride + off);
 	free(idx);
-	return 0;
+	return dup;
 }

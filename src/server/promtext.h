@@ -56,11 +56,13 @@ void pw_prom_histogram(struct pw_prom_fam *f, const struct pw_prom_label *l, siz
 		       const char *const *le, const uint64_t *counts, size_t n_bounds, double sum);
 
 /*
- * Marks in ret_dup[0..n) the items whose name (a NUL-terminated char array at offset off
- * of items stride bytes apart) appeared at a lower index: a duplicate series makes
- * Prometheus refuse the whole scrape, so the first one wins. O(n log n). 0 or -ENOMEM.
+ * Which of n items (stride bytes apart; base may be NULL when n is 0) repeat a name (a
+ * NUL-terminated char array at offset off) of an item at a lower index: a duplicate
+ * series makes Prometheus refuse the whole scrape, so the first one wins. Returns a
+ * calloc'd bool[n] (free() it), or NULL when out of memory; then b->oom is set, so the
+ * render is dropped rather than sent incomplete. O(n log n).
  */
-int pw_prom_mark_duplicates(const void *base, size_t stride, size_t off, uint32_t n, bool *ret_dup);
+bool *pw_prom_duplicates(struct pw_buf *b, const void *base, size_t stride, size_t off, uint32_t n);
 
 static inline double pw_prom_pct_ratio(double pct)
 {
