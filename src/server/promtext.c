@@ -6,39 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Length of a valid UTF-8 sequence at s (at most n bytes), 0 when invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	uint32_t cp;
-	size_t len, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
+#include "util/utf8.h"
 
 void pw_prom_label_value(struct pw_buf *b, const char *s, size_t n)
 {
@@ -69,7 +37,7 @@ void pw_prom_label_value(struct pw_buf *b, const char *s, size_t n)
 			/* other control characters are legal but unreadable: show them as \xHH text */
 			pw_buf_printf(b, "\\\\x%02x", p[i]);
 			i++;
-		} else if ((l = utf8_len(p + i, n - i)) > 0) {
+		} else if ((l = pw_utf8_seq_len(p + i, n - i)) > 0) {
 			pw_buf_append(b, s + i, l);
 			i += l;
 		} else {
