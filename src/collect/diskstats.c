@@ -70,19 +70,7 @@ static bool parse_line(struct pw_tok line, struct pw_diskstats_entry *e)
 
 int pw_diskstats_parse(const char *buf, size_t len, pw_diskstats_cb cb, void *ctx)
 {
-	const char *pos = buf, *end = buf + len;
 	struct pw_diskstats_entry e;
-	struct pw_tok line;
-	int n = 0, r;
 
-	while (pw_next_full_line(&pos, end, &line)) {
-		if (!parse_line(line, &e))
-			continue;
-		r = cb(ctx, &e);
-		if (r < 0)
-			return r;
-		if (n < INT32_MAX)
-			n++;
-	}
-	return n;
+	return pw_parse_entry_lines(buf, len, parse_line, &e, cb, ctx);
 }
