@@ -121,6 +121,26 @@ static inline int pw_tok_u64(struct pw_tok t, uint64_t *ret)
 	return 0;
 }
 
+/* A token that is an unsigned decimal number fitting u32 (a device major or minor). */
+static inline bool pw_tok_u32(struct pw_tok t, uint32_t *ret)
+{
+	uint64_t v;
+
+	if (pw_tok_u64(t, &v) < 0 || v > UINT32_MAX)
+		return false;
+	*ret = (uint32_t)v;
+	return true;
+}
+
+/* Reads n consecutive number tokens into v; false when one is not a number. */
+static inline bool pw_toks_u64(const struct pw_tok *t, size_t n, uint64_t *v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pw_tok_u64(t[i], &v[i]) < 0)
+			return false;
+	return true;
+}
+
 static inline bool pw_tok_eq(struct pw_tok t, const char *s)
 {
 	size_t n = strlen(s);
