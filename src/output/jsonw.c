@@ -174,3 +174,21 @@ void jw_raw(struct jw *w, const char *json, size_t n)
 	jw_sep(w);
 	pw_buf_append(w->b, json, n);
 }
+
+void jw_kv_str_or_null(struct jw *w, const char *k, const char *v)
+{
+	jw_key(w, k);
+	if (v[0])
+		jw_str(w, v);
+	else
+		jw_null(w);
+}
+
+void jw_kv_u64_or_null(struct jw *w, const char *k, bool have, uint64_t v)
+{
+	jw_key(w, k);
+	if (have)
+		jw_u64(w, v);
+	else
+		jw_null(w);
+}

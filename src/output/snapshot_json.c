@@ -199,11 +199,7 @@ static void json_perf(struct jw *w, const struct pw_perf *p)
 	jw_key(w, "perf");
 	jw_obj_begin(w);
 	jw_kv_bool(w, "available", p->available);
-	jw_key(w, "error");
-	if (p->error[0])
-		jw_str(w, p->error);
-	else
-		jw_null(w);
+	jw_kv_str_or_null(w, "error", p->error);
 	jw_kv_str(w, "source", pw_perf_source_name(p->source));
 	if (p->skipped_sources[0])
 		jw_kv_str(w, "skipped_sources", p->skipped_sources);
