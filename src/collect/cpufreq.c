@@ -21,10 +21,7 @@ int cpufreq_parse_khz(const char *buf, size_t len, double *ret_mhz)
 	r = pw_scan_u64(&p, end, &khz);
 	if (r < 0)
 		return r;
-	p = pw_skip_blanks(p, end);
-	if (p < end && *p == '\n')
-		p++;
-	if (p != end)
+	if (!pw_at_value_end(p, end))
 		return -EBADMSG;
 	*ret_mhz = (double)khz / 1000.0;
 	return 0;

@@ -35,10 +35,7 @@ int thermal_parse_millicelsius(const char *buf, size_t len, double *ret_celsius)
 	r = pw_scan_u64(&p, end, &v);
 	if (r < 0)
 		return r;
-	p = pw_skip_blanks(p, end);
-	if (p < end && *p == '\n')
-		p++;
-	if (p != end)
+	if (!pw_at_value_end(p, end))
 		return -EBADMSG;
 	*ret_celsius = (neg ? -(double)v : (double)v) / 1000.0;
 	return 0;
