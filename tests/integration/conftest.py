@@ -77,13 +77,20 @@ class Daemon:
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"perfwatch exited {self.proc.returncode}: {self.read_log()}")
-            try:
-                with urllib.request.urlopen(self.base + self.ready_path, timeout=1):
-                    return self
-            except Exception:
-                time.sleep(0.1)
+            if self.is_ready():
+                return self
+            time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"perfwatch not ready on {self.base}: {self.read_log()}")
+
+    def is_ready(self):
+        """One readiness probe: ready_path answers over plain HTTP. Subclasses that listen
+        elsewhere (a network namespace, TLS) override only this."""
+        try:
+            with urllib.request.urlopen(self.base + self.ready_path, timeout=1):
+                return True
+        except Exception:
+            return False
 
     def read_log(self):
         try:
