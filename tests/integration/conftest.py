@@ -10,6 +10,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,25 @@ def run_json(*args, timeout=60, binary=None, env=None):
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     assert p.returncode == 0, f"{cmd} exited {p.returncode}: {p.stderr}"
     return [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+
+
+@contextmanager
+def sqlite_exclusive_lock(db):
+    """Another process (the sqlite3 program) holding an exclusive lock on db until the
+    block ends, then committing and quitting; killed if the block fails."""
+    holder = subprocess.Popen(["sqlite3", str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        holder.stdin.write("BEGIN EXCLUSIVE;\nSELECT 'held';\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == "held"
+        yield holder
+        holder.stdin.write("COMMIT;\n.quit\n")
+        holder.stdin.flush()
+        holder.wait(timeout=10)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
 
 
 class Daemon:
