@@ -17,7 +17,7 @@ void pw_prom_label_value(struct pw_buf *b, const char *s, size_t n)
 		size_t run = i, l;
 
 		/* copy plain runs in one append */
-		while (run < n && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '\\' && p[run] != '"')
+		while (run < n && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '\\' && p[run] != '"')
 			run++;
 		if (run > i) {
 			pw_buf_append(b, s + i, run - i);
