@@ -19,6 +19,7 @@
 
 #include "collect/runner.h"
 #include "log.h"
+#include "privdrop.h"
 #include "output/outputs.h"
 #include "output/snapshot_json.h"
 #include "util/readfile.h"
@@ -130,6 +131,23 @@ int pw_daemon_run(const struct pw_options *opts)
 			goto out;
 		}
 		outs[i].started = true;
+	}
+
+	if (opts->user) {
+		/*
+		 * Everything privileged is set up by now (BPF programs and perf events loaded,
+		 * perf child started, socket bound, database open). What collection still needs
+		 * afterwards on this kernel was found by test (tests/integration/test_privileges.py).
+		 */
+		static const cap_value_t keep[] = { CAP_PERFMON };
+		char caps[256];
+
+		if (pw_drop_privileges(opts->user, keep, sizeof(keep) / sizeof(keep[0]), err, sizeof(err)) < 0) {
+			pw_err("cannot switch to user %s: %s", opts->user, err);
+			goto out;
+		}
+		pw_describe_caps(caps, sizeof(caps));
+		pw_info("running as user %s, capabilities kept: %s", opts->user, caps);
 	}
 
 	interval_ns = (uint64_t)(opts->interval_s * 1e9);

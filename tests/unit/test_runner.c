@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/* The runner: parallel collectors, deadlines, sections moved only when finished in time. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "collect/runner.h"
+#include "util/timeutil.h"
+
+struct sleepy_state {
+	int calls;
+};
+
+static int good_collect(void *state, const struct pw_env *env, struct snapshot *out, char *err, size_t errlen)
+{
+	struct sleepy_state *st = state;
+
+	(void)env;
+	(void)err;
+	(void)errlen;
+	st->calls++;
+	out->memory.valid = true;
+	out->memory.total_bytes = 1000u + (unsigned)st->calls;
+	return 0;
+}
+
+static int failing_collect(void *state, const struct pw_env *env, struct snapshot *out, char *err, size_t errlen)
+{
+	(void)state;
+	(void)env;
+	out->cpu.valid = true; /* a failed collector's half-filled section must not show */
+	snprintf(err, errlen, "cannot parse /proc/stat: garbage at line 1");
+	return -EBADMSG;
+}
+
+static int slow_collect(void *state, const struct pw_env *env, struct snapshot *out, char *err, size_t errlen)
+{
+	struct sleepy_state *st = state;
+
+	(void)env;
+	(void)err;
+	(void)errlen;
+	if (st->calls++ == 0)
+		usleep(400 * 1000); /* only the first run is slow */
+	out->disk.valid = true;
+	return 0;
+}
+
+static int init_fails(void *state, const struct pw_env *env, char *err, size_t errlen)
+{
+	(void)state;
+	(void)env;
+	snprintf(err, errlen, "no such thing here");
+	return -ENOENT;
+}
+
+static const struct collector good = { "memory", PW_SEC_MEMORY, sizeof(struct sleepy_state), NULL, good_collect, NULL };
+static const struct collector failing = { "cpu", PW_SEC_CPU, 0, NULL, failing_collect, NULL };
+static const struct collector slow = { "disk", PW_SEC_DISK, sizeof(struct sleepy_state), NULL, slow_collect, NULL };
+static const struct collector broken = { "perf", PW_SEC_PERF, 0, init_fails, good_collect, NULL };
+
+static const char *error_of(const struct snapshot *s, const char *name)
+{
+	for (uint32_t i = 0; i < s->n_errors; i++)
+		if (!strcmp(s->errors[i].collector, name))
+			return s->errors[i].message;
+	return NULL;
+}
+
+Test(runner, deadline_failure_and_success)
+{
+	const struct collector *list[] = { &good, &failing, &slow, &broken };
+	struct pw_env env = { .proc_fd = -1, .sys_fd = -1 };
+	struct runner *r;
+	struct snapshot s;
+	uint64_t t0, took;
+
+	snapshot_init(&s);
+	cr_assert_eq(runner_create(&r, list, 4, &env), 0);
+
+	t0 = pw_mono_ns();
+	runner_collect(r, &s, t0 + 100 * 1000000ull);
+	took = pw_mono_ns() - t0;
+	cr_expect_lt(took, 300 * 1000000ull, "the snapshot waited %llu ms for a late collector", (unsigned long long)(took / 1000000));
+	cr_expect(s.memory.valid);
+	cr_expect_eq(s.memory.total_bytes, 1001);
+	cr_expect_not(s.cpu.valid);
+	cr_expect_str_eq(error_of(&s, "cpu"), "cannot parse /proc/stat: garbage at line 1");
+	cr_expect_not(s.disk.valid);
+	cr_assert_not_null(error_of(&s, "disk"));
+	cr_expect(strstr(error_of(&s, "disk"), "deadline") != NULL);
+	cr_expect_not(s.perf.available);
+	cr_expect_str_eq(s.perf.error, "no such thing here");
+	cr_expect_str_eq(error_of(&s, "perf"), "no such thing here");
+
+	/* next interval: the slow one is still busy with the first run, then catches up */
+	snapshot_reset(&s);
+	runner_collect(r, &s, pw_mono_ns() + 50 * 1000000ull);
+	cr_expect_not(s.disk.valid);
+	usleep(400 * 1000);
+	snapshot_reset(&s);
+	runner_collect(r, &s, pw_mono_ns() + 200 * 1000000ull);
+	cr_expect(s.disk.valid, "the slow collector recovers once it is fast again");
+	cr_expect_null(error_of(&s, "disk"));
+	cr_expect_eq(s.memory.total_bytes, 1003);
+
+	runner_destroy(r);
+	snapshot_free(&s);
+}
+
+Test(runner, hang_hook_and_clean_destroy)
+{
+	const struct collector *list[] = { &good };
+	struct pw_options o = { .test_hang_collector = "memory" };
+	struct pw_env env = { .proc_fd = -1, .sys_fd = -1, .opts = &o };
+	struct runner *r;
+	struct snapshot s;
+
+	snapshot_init(&s);
+	cr_assert_eq(runner_create(&r, list, 1, &env), 0);
+	runner_collect(r, &s, pw_mono_ns() + 50 * 1000000ull);
+	cr_expect_not(s.memory.valid);
+	cr_expect_not_null(error_of(&s, "memory"));
+	runner_destroy(r); /* the hung worker is woken and joined: no leak under ASan */
+	snapshot_free(&s);
+}
