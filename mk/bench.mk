@@ -10,3 +10,6 @@ $(BENCH_FLOOR): $(BUILD)/obj/scripts/bench/procfs_floor.o $(BUILD)/libperfwatch.
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 bench: $(BENCH_FLOOR)
+
+# tests/integration/test_bench_tools.py runs the floor program for real
+integration: $(BENCH_FLOOR)

@@ -310,6 +310,7 @@ def main(argv=None):
             if pw.get("bpf_map_bytes") is None:
                 pw["bpf_map_bytes"] = next((m for m in map(pwrows.bpf_map_bytes, json_snaps) if m is not None), None)
             last = json_snaps[-1]
+            pw["bpf_programs"] = pwrows.bpf_programs(last)
             pw["null_sections"] = [k for k in ("cpu", "memory", "network", "disk") if last.get(k) is None]
             pw["errors"] = last.get("errors") or {}
             pw["perf_source"] = (last.get("perf") or {}).get("source")

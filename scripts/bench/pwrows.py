@@ -21,6 +21,8 @@ import gen_fixtures
 OPEN_RE = re.compile(r"\b(?:openat|open)\(.*= \d+<(/(?:proc|sys)/[^>]*)>\s*$|resumed>.*= \d+<(/(?:proc|sys)/[^>]*)>\s*$")
 STATFS_RE = re.compile(r'\bstatfs\("([^"]+)".*\)\s*= 0')
 DIAG_RE = re.compile(r"sdiag_family=(AF_INET6?)\b.*?sdiag_protocol=IPPROTO_(TCP|UDP)")
+# strace decodes a socket's first message only once it knows its protocol: the raw form
+DIAG_RAW_RE = re.compile(r'nlmsg_type=(?:SOCK_DIAG_BY_FAMILY|0x14)\b[^]]*?\}, "\\x(02|0a)\\x(06|11)')
 WRITE1_RE = re.compile(r"\bwrite\(1[<,]")
 PID_DIR_RE = re.compile(r"^/proc/\d+/(task/\d+/)?")
 
@@ -71,6 +73,10 @@ def parse_strace(text):
         m = DIAG_RE.search(l)
         if m:
             entries.append(f"sockdiag {m.group(2).lower()}{'6' if m.group(1) == 'AF_INET6' else '4'}")
+            continue
+        m = DIAG_RAW_RE.search(l)
+        if m:
+            entries.append(f"sockdiag {'tcp' if m.group(2) == '06' else 'udp'}{'6' if m.group(1) == '0a' else '4'}")
     return entries
 
 
@@ -81,7 +87,7 @@ def file_list(pw_bin, out_dir):
     if strace:
         log = out_dir / "strace.log"
         try:
-            p = subprocess.run([strace, "-f", "-y", "-qq", "-ttt", "-s", "0",
+            p = subprocess.run([strace, "-f", "-y", "-qq", "-ttt", "-s", "256",
                                 "-e", "trace=open,openat,statfs,write,sendto,sendmsg",
                                 "-o", str(log), pw_bin, "--json", "--interval", "1", "--count", "2",
                                 "--log-level", "warn"],
@@ -198,25 +204,38 @@ def history_self_values(body):
 
 
 def bpf_map_bytes(snap):
-    """Memory of PerfWatch's BPF maps as the snapshot reports it (keys naming map memory)."""
+    """Memory of PerfWatch's BPF maps as the snapshot's bpf section reports it: numbers whose
+    path names maps and memory/bytes (e.g. bpf.maps.memory_bytes)."""
     total, found = 0, False
 
-    def walk(v, key=""):
+    def walk(v, path):
         nonlocal total, found
         if isinstance(v, dict):
             for k, x in v.items():
-                walk(x, k)
+                walk(x, path + (k.lower(),))
         elif isinstance(v, list):
             for x in v:
-                walk(x, key)
+                walk(x, path)
         elif isinstance(v, (int, float)) and not isinstance(v, bool):
-            k = key.lower()
-            if "map" in k and ("bytes" in k or "memlock" in k or "mem" in k):
+            leaf = path[-1] if path else ""
+            if any("map" in p for p in path) and ("bytes" in leaf or "mem" in leaf):
                 total += v
                 found = True
 
-    walk((snap or {}).get("bpf"))
+    walk((snap or {}).get("bpf"), ())
     return total if found else None
+
+
+def bpf_programs(snap):
+    """{program: {"attach", "ns_per_run", "runs"}} from the snapshot's BPF stats, if any."""
+    progs = ((snap or {}).get("bpf") or {}).get("programs")
+    if not isinstance(progs, dict):
+        return {}
+    out = {}
+    for name, p in progs.items():
+        if isinstance(p, dict):
+            out[name] = {k: p.get(k) for k in ("attach", "attached", "ns_per_run", "runs", "error")}
+    return out
 
 
 # ----------------------------------------------------------------------------- scaling

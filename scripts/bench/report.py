@@ -90,6 +90,8 @@ def _procs_cell(c):
 
 def contenders_table(res):
     cs = res.get("contenders", {})
+    if "contenders" not in res["settings"]["parts"]:
+        return "Contenders: not run (BENCH_PARTS).", []
     cols = [k for k in COLUMNS if k in cs]
     cfg = res["settings"]
     rows = [
@@ -146,6 +148,13 @@ def perfwatch_section(res):
         out.append(f"| CPU per full cycle, daemon | n/a ({d.get('unavailable') or '; '.join(d.get('errors') or ['not run'])}) | ≤ 0.5 ms |")
     maps = pw.get("bpf_map_bytes")
     out.append(f"| BPF map memory (counted apart from RSS) | {size(maps) if maps is not None else 'not reported by the snapshot yet'} | reported |")
+    progs = {k: v for k, v in (pw.get("bpf_programs") or {}).items() if v.get("runs")}
+    if progs:
+        cells = ", ".join(f"{k.replace('pw_', '')} {sig(v['ns_per_run'])} ns" for k, v in sorted(progs.items())
+                          if v.get("ns_per_run") is not None)
+        sw = next((v["ns_per_run"] for k, v in progs.items() if "sched_switch" in k and v.get("ns_per_run")), None)
+        out.append(f"| ns per BPF program run (the snapshot's BPF stats, one interval) | {cells} | sched_switch < 100 ns"
+                   + (f" {_target(sw < 100)}" if sw is not None else "") + " |")
     fl = pw.get("floor")
     if fl and "cpu_ns" in fl:
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(fl["kinds"].items()))
