@@ -336,8 +336,9 @@ def make_tree(out, name, entries, seed=1):
         {"cpus": scale_cpus, "ifaces": scale_ifaces, "disks": scale_disks,
          "sockets": scale_sockets}[kind](root, int(num), rng)
     files = tree_files(root)
-    # statfs and sock_diag entries of the list are not tree files: the floor keeps them
-    files += sorted({f"{k} {p}" for k, p in entries if k in ("statfs", "sockdiag")})
+    # statfs() of the mount points stays (the tree's mountinfo is this machine's); sock_diag
+    # dumps do not: on a tree, PerfWatch counts sockets from its /proc/net files
+    files += sorted({f"{k} {p}" for k, p in entries if k == "statfs"})
     (root / "files.txt").write_text("\n".join(files) + "\n")
     size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
     return {"name": name, "dimension": kind, "n": int(num) if num else None,
@@ -359,7 +360,7 @@ def main(argv=None):
     index = [make_tree(out, n, entries) for n in names]
     (out / "index.json").write_text(json.dumps(index, indent=1) + "\n")
     for t in index:
-        print(f"{t['name']:>16}: {t['files']:>6} files, {t['bytes'] / 1e6:8.2f} MB  {t['path']}")
+        print(f"{t['name']:>16}: {t['files']:>6} files, {t['bytes'] / 1e6:8.2f} MB  {t['path']}", file=sys.stderr)
     return 0
 
 

@@ -99,7 +99,8 @@ def contenders_table(res):
          lambda k, c: f"{ms(c['cpu_ms'])} ({sig(c['cpu_ms_min'])}–{sig(c['cpu_ms_max'])})"),
         ("CPU % of one core at a 5 s interval", lambda k, c: f"{sig(c['cpu_pct'])} %"),
         ("one cycle, p50 / p95 (all cycles pooled)", lambda k, c: f"{ms(c['cycle_p50_ms'])} / {ms(c['cycle_p95_ms'])}"),
-        ("peak RSS, all processes (sampled sum; sum of VmHWM)", lambda k, c: f"{size(c['rss_peak'])} ({size(c['hwm'])})"),
+        ("peak RSS, all processes, after start-up (sampled sum)", lambda k, c: size(c["rss_peak"])),
+        ("peak RSS including start-up (sum of each process's VmHWM)", lambda k, c: size(c["hwm"])),
         ("bytes of one cycle's output", _bytes_cell),
         ("series / metrics exposed", _series_cell),
         ("processes", lambda k, c: _procs_cell(c)),
@@ -143,7 +144,8 @@ def perfwatch_section(res):
                 out.append(f"| {key} CPU per cycle ÷ PerfWatch's | {sig(r)}x | ≥ {want}x {_target(r >= want)} |")
             else:
                 out.append(f"| {key} CPU per cycle ÷ PerfWatch's | n/a ({o.get('unavailable') or 'not measured'}) | ≥ {want}x |")
-        out.append(f"| peak RSS, daemon | {size(d['rss_peak'])} | ≤ 8 MiB {_target(d['rss_peak'] <= 8 * 2**20)} |")
+        out.append(f"| peak RSS, daemon, after start-up | {size(d['rss_peak'])} | ≤ 8 MiB {_target(d['rss_peak'] <= 8 * 2**20)} |")
+        out.append(f"| peak RSS, daemon, start-up included (VmHWM) | {size(d['hwm'])} | ≤ 8 MiB {_target(d['hwm'] <= 8 * 2**20)} |")
     else:
         out.append(f"| CPU per full cycle, daemon | n/a ({d.get('unavailable') or '; '.join(d.get('errors') or ['not run'])}) | ≤ 0.5 ms |")
     maps = pw.get("bpf_map_bytes")
