@@ -332,7 +332,9 @@ def main(argv=None):
         log("bench: the other areas' pieces")
         penv = {"PW_BIN": env["PW_BIN"], "PW_BUILD": env["BUILD"], "BENCH_QUICK": "1" if cfg["quick"] else "0",
                 "BENCH_SECONDS": str(int(cfg["seconds"])), "BENCH_RUNS": str(cfg["runs"])}
-        results["pieces"] = pieces.run_all(Path(__file__).resolve().parent, penv, out / "pieces",
+        if cfg["quick"]:
+            penv["PW_BENCH_SECONDS"] = "10"
+        results["pieces"] = pieces.run_all(Path(__file__).resolve().parent, REPO, penv, out / "pieces",
                                            cfg["quick"], log)
 
     results["duration_s"] = time.time() - t_begin

@@ -1,28 +1,33 @@
-"""The other areas' benchmark pieces: scripts/bench/{bpf,server,history,web}_*.{py,sh}.
+"""The other areas' benchmark pieces: `make bench-<area>` targets and scripts/bench/<area>_*.
 
-Each area (issues #3, #5, #6, #7) measures its own figures with a piece of its own; this
-module runs them and turns what they print into table rows. The contract, for the
-pieces' authors:
+Each area (issues #3, #5, #6, #7: bpf, server, history, web) measures its own figures
+with a piece of its own; this module runs them and turns what they print into table rows.
+The contract, for the pieces' authors:
 
-- A piece is an EXECUTABLE file scripts/bench/<area>_<what>.py or .sh, area one of bpf,
-  server, history, web (files that are not executable are libraries and are not run).
+- A piece is a make target `bench-<area>` in mk/<area>.mk (run as
+  `make --no-print-directory BUILD=<build> bench-<area>`), or an EXECUTABLE file
+  scripts/bench/<area>_<what>.py|.sh|.mjs (non-executable files are libraries, not run).
+  A make target wins over files of the same area.
 - It runs from the repository root, as root, with PW_BIN (the perfwatch binary), PW_BUILD
-  (the build folder), BENCH_OUT (an empty folder of its own under build/bench/),
-  BENCH_QUICK (1 in quick mode: keep it short), BENCH_SECONDS and BENCH_RUNS in the
-  environment. It starts what it needs on 127.0.0.1 (free ports) and stops it.
-- It prints ONE JSON object on stdout (other output to stderr), or writes it to
-  $BENCH_OUT/result.json:
-      {"rows": [{"figure": "CPU per broadcast, 100 clients", "value": "0.21 ms",
-                 "target": "< 1 ms", "met": true, "note": "median of 60"}, ...],
-       ...anything else, kept in results.json}
-  A flat {"figure": value, ...} object is taken too. Markdown table rows ("| a | b |") on
-  stdout are shown as they are when there is no JSON.
+  (the build folder), BENCH_OUT (an empty folder of its own under build/bench/pieces/),
+  BENCH_QUICK (1 in quick mode: keep it short), BENCH_SECONDS, BENCH_RUNS and
+  PW_BENCH_SECONDS (10 in quick mode) in the environment. It starts what it needs on
+  127.0.0.1 (free ports) and stops it.
+- What it prints on stdout becomes rows, first match wins:
+  1. ONE JSON object (the whole stdout, its last line, or $BENCH_OUT/result.json):
+        {"rows": [{"figure": "CPU per broadcast, 100 clients", "value": "0.21 ms",
+                   "target": "< 1 ms", "met": true, "note": "median of 60"}, ...]}
+     or a flat {"figure": value, ...} object;
+  2. markdown table rows "| figure | value | ... |";
+  3. lines "figure: value", a trailing "(target ...)" becoming the target column.
 - Exit status 0; 77 means "cannot run here" (the last line of stderr says why). It must
   finish within BENCH_PIECE_TIMEOUT seconds (default 300; the quick mode halves it).
 """
 import json
 import os
 import re
+import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -46,16 +51,31 @@ AREAS = {
         ("tab CPU at a 1 s interval", "< 5 % of one core"),
     ]),
 }
-PIECE_RE = re.compile(r"^(bpf|server|history|web)_[A-Za-z0-9_.-]+\.(py|sh)$")
+PIECE_RE = re.compile(r"^(bpf|server|history|web)_[A-Za-z0-9_.-]+\.(py|sh|mjs)$")
 MD_ROW_RE = re.compile(r"^\|(.+)\|\s*$")
+KV_RE = re.compile(r"^\s*([^:|{}\[\]]{3,120}?):\s+(\S.*?)\s*(?:\((target[^)]*)\))?\s*$")
 
 
-def discover(bench_dir):
+class Piece:
+    def __init__(self, name, cmd):
+        self.name, self.cmd = name, cmd
+
+
+def discover(bench_dir, repo, build):
+    """{area: [Piece]}: the make target bench-<area> if an mk file declares one, else the
+    area's executable scripts."""
     found = {}
+    for mk in sorted((Path(repo) / "mk").glob("*.mk")):
+        for m in re.finditer(r"^bench-(bpf|server|history|web)\s*:", mk.read_text(errors="replace"), re.M):
+            found.setdefault(m.group(1), [Piece(f"make bench-{m.group(1)}",
+                                                ["make", "--no-print-directory", f"BUILD={build}",
+                                                 f"bench-{m.group(1)}"])])
     for p in sorted(Path(bench_dir).iterdir()):
         m = PIECE_RE.match(p.name)
-        if m and p.is_file() and os.access(p, os.X_OK):
-            found.setdefault(m.group(1), []).append(p)
+        if m and m.group(1) not in found and p.is_file() and os.access(p, os.X_OK):
+            found.setdefault("_files_" + m.group(1), []).append(Piece(p.name, [str(p)]))
+    for k in [k for k in found if k.startswith("_files_")]:
+        found[k[7:]] = found.pop(k)
     return found
 
 
@@ -94,27 +114,43 @@ def _parse_stdout(text):
         rows.append({"figure": cells[0], "value": " / ".join(cells[1:]) if len(cells) > 1 else ""})
     if rows:
         return None, rows
+    for line in text.splitlines():
+        m = KV_RE.match(line)
+        if m:
+            rows.append({"figure": m.group(1).strip(), "value": m.group(2).strip(),
+                         "target": m.group(3)[6:].strip() if m.group(3) else None})
+    if rows:
+        return None, rows
     return None, [{"figure": "output", "value": text.splitlines()[-1][:200]}]
 
 
-def run_piece(path, env, out_dir, timeout, log):
-    out_dir.mkdir(parents=True, exist_ok=True)
+def run_piece(piece, env, out_dir, timeout, repo, log):
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
     penv = dict(os.environ, **env, BENCH_OUT=str(out_dir))
-    log(f"  piece {path.name} (timeout {timeout} s)")
+    log(f"  piece {piece.name} (timeout {timeout} s)")
+    name = piece.name
     try:
-        p = subprocess.run([str(path)], capture_output=True, text=True, timeout=timeout, env=penv,
-                           cwd=str(Path(path).resolve().parents[2]))
-    except subprocess.TimeoutExpired:
-        return {"piece": path.name, "error": f"timed out after {timeout} s", "rows": []}
+        # its own session, so that a timeout can stop everything the piece started
+        proc = subprocess.Popen(piece.cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=penv, cwd=str(repo), start_new_session=True)
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            return {"piece": name, "error": f"timed out after {timeout} s", "rows": []}
     except OSError as e:
-        return {"piece": path.name, "error": str(e), "rows": []}
+        return {"piece": name, "error": str(e), "rows": []}
+    p = subprocess.CompletedProcess(piece.cmd, proc.returncode, stdout, stderr)
     (out_dir / "stdout.txt").write_text(p.stdout)
     (out_dir / "stderr.txt").write_text(p.stderr)
     last_err = (p.stderr.strip().splitlines() or [""])[-1][:200]
     if p.returncode == 77:
-        return {"piece": path.name, "error": f"cannot run here: {last_err}", "rows": []}
+        return {"piece": name, "error": f"cannot run here: {last_err}", "rows": []}
     if p.returncode:
-        return {"piece": path.name, "error": f"exit {p.returncode}: {last_err}", "rows": []}
+        return {"piece": name, "error": f"exit {p.returncode}: {last_err}", "rows": []}
     obj, rows = None, []
     rj = out_dir / "result.json"
     if rj.exists():
@@ -122,15 +158,15 @@ def run_piece(path, env, out_dir, timeout, log):
             obj = json.loads(rj.read_text())
             rows = _rows_from(obj)
         except ValueError as e:
-            return {"piece": path.name, "error": f"bad result.json: {e}", "rows": []}
+            return {"piece": name, "error": f"bad result.json: {e}", "rows": []}
     if not rows:
         obj, rows = _parse_stdout(p.stdout)
-    return {"piece": path.name, "rows": rows, "raw": obj}
+    return {"piece": name, "rows": rows, "raw": obj}
 
 
-def run_all(bench_dir, env, out_root, quick, log):
+def run_all(bench_dir, repo, env, out_root, quick, log):
     """{area: {"title", "pieces": [...], "rows": [...]}} for every area, run or not."""
-    found = discover(bench_dir)
+    found = discover(bench_dir, repo, env["PW_BUILD"])
     timeout = int(os.environ.get("BENCH_PIECE_TIMEOUT", "300"))
     if quick:
         timeout = max(30, timeout // 2)
@@ -138,7 +174,8 @@ def run_all(bench_dir, env, out_root, quick, log):
     for area, (title, expected) in AREAS.items():
         entry = {"title": title, "pieces": [], "rows": []}
         for piece in found.get(area, []):
-            r = run_piece(piece, env, out_root / piece.stem, timeout, log)
+            slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", piece.name)
+            r = run_piece(piece, env, out_root / slug, timeout, repo, log)
             entry["pieces"].append(r)
             if r.get("error"):
                 entry["rows"].append({"figure": piece.name, "value": f"n/a ({r['error']})"})

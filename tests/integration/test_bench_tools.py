@@ -201,3 +201,31 @@ def test_strace_parsing_keeps_one_whole_cycle():
         "sockdiag udp6",
     ]
     assert pwrows.parse_strace("100 1.0 write(1</dev/null>, \"x\", 1) = 1\n") is None
+
+
+# ---------------------------------------------------------------- the other areas' pieces
+
+def test_piece_output_becomes_rows():
+    import pieces
+    _, rows = pieces._parse_stdout('{"rows": [{"figure": "CPU per insert", "value": "0.1 ms", "target": "< 0.5 ms", "met": true}]}')
+    assert rows == [{"figure": "CPU per insert", "value": "0.1 ms", "unit": None, "target": "< 0.5 ms",
+                     "met": True, "note": None}]
+    _, rows = pieces._parse_stdout("| figure | value |\n|---|---|\n| page weight | 120 KB |\n")
+    assert rows == [{"figure": "page weight", "value": "120 KB"}]
+    _, rows = pieces._parse_stdout("  CC       build/x.o\npage weight: 123.4 KB in 5 files (target < 250 KB)\n")
+    assert rows == [{"figure": "page weight", "value": "123.4 KB in 5 files", "target": "< 250 KB"}]
+
+
+def test_pieces_are_found_by_make_target_or_executable(tmp_path):
+    import pieces
+    (tmp_path / "mk").mkdir()
+    (tmp_path / "mk" / "web.mk").write_text("bench-web: all\n\tnode x.mjs\n")
+    bench = tmp_path / "scripts" / "bench"
+    bench.mkdir(parents=True)
+    for name, mode in (("web_x.py", 0o755), ("server_lat.py", 0o755), ("server_lib.py", 0o644), ("mine.py", 0o755)):
+        (bench / name).write_text("")
+        (bench / name).chmod(mode)
+    found = pieces.discover(bench, tmp_path, "build")
+    assert sorted(found) == ["server", "web"]
+    assert found["web"][0].cmd == ["make", "--no-print-directory", "BUILD=build", "bench-web"]
+    assert [p.name for p in found["server"]] == ["server_lat.py"]
