@@ -20,7 +20,6 @@ tree's files in the floor's list format, and <out>/index.json: what each tree ho
 """
 import argparse
 import json
-import os
 import random
 import re
 import shutil

@@ -9,11 +9,11 @@
   reads the CPU of each cycle from the snapshot's own "self" section.
 """
 import json
+import os
 import re
 import shutil
 import statistics
 import subprocess
-import tempfile
 from pathlib import Path
 
 import gen_fixtures
@@ -246,11 +246,53 @@ def _real_counts():
             return max(0, len(Path(p).read_text().splitlines()) - skip)
         except OSError:
             return 0
-    import os
     ifaces = [n for n in gen_fixtures.real_ifaces() if n != "lo"]
     disks = [d for d in gen_fixtures.real_disks() if not d.startswith(("loop", "ram"))]
     socks = sum(lines(f"/proc/net/{f}", 1) for f in ("tcp", "tcp6", "udp", "udp6"))
     return {"cpus": os.cpu_count(), "ifaces": len(ifaces), "disks": len(disks), "sockets": socks}
+
+
+def real_sockets(pw_bin, floor_bin, out_dir, sizes, log):
+    """CPU per snapshot with N real sockets open, in a network namespace of the benchmark's
+    own (sock_diag reads the kernel's tables: no fixture tree stands in for that)."""
+    rows = []
+    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("ip"):
+        return [{"tree": "real-sockets", "dimension": "real-sockets", "n": None, "files": "–",
+                 "error": "needs root, unshare and ip (iproute2)"}]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    diag = out_dir / "sockdiag.txt"
+    diag.write_text("sockdiag tcp4\nsockdiag tcp6\nsockdiag udp4\nsockdiag udp6\n")
+    holder = Path(__file__).resolve().parent / "socket_load.py"
+    for n in sizes:
+        row = {"tree": f"real-sockets-{n}", "dimension": "real-sockets", "n": n, "files": "sock_diag"}
+        pw_out, fl_out, plan = out_dir / f"pw-{n}.jsonl", out_dir / f"floor-{n}.json", out_dir / f"plan-{n}.json"
+        plan.write_text(json.dumps([
+            [[pw_bin, "--json", "--interval", "0.25", "--count", "6", "--perf-source", "none", "--log-level", "warn"],
+             str(pw_out)],
+            [[str(floor_bin), "--seconds", "0.5", str(diag)], str(fl_out)],
+        ]))
+        try:
+            p = subprocess.run(["unshare", "-n", "sh", "-c",
+                                f"ip link set lo up && exec /usr/bin/python3 {holder} {n} {plan}"],
+                               capture_output=True, text=True, timeout=600)
+            if p.returncode:
+                raise RuntimeError(f"exit {p.returncode}: {(p.stderr or p.stdout).strip()[-200:]}")
+            row["held"] = json.loads(p.stdout.strip().splitlines()[-1])["held"]
+            snaps = [json.loads(l) for l in pw_out.read_text().splitlines() if l.strip()]
+            st = stage_medians(snaps[1:] or snaps)
+            row["collect_ns"] = st.get("collect_cpu_ns", {}).get("median")
+            row["cycle_ns"] = st.get("cycle_cpu_ns", {}).get("median")
+            row["bytes"] = len(json.dumps(snaps[-1], separators=(",", ":")))
+            row["errors"] = snaps[-1].get("errors") or {}
+            conns = (snaps[-1].get("network") or {}).get("connections") or {}
+            row["counted"] = sum(v for v in conns.values() if isinstance(v, int))
+            row["floor_ns"] = json.loads(fl_out.read_text())["cpu_ns_per_pass"]["median"]
+        except Exception as e:
+            row["error"] = str(e)
+        log(f"  scaling {row['tree']}: collect {row.get('collect_ns')} ns, floor {row.get('floor_ns')} ns"
+            + (f" ({row['error']})" if "error" in row else ""))
+        rows.append(row)
+    return rows
 
 
 def _fit(points):
@@ -308,9 +350,14 @@ def scaling(pw_bin, floor_bin, fixtures_dir, entries_path, quick, log):
             + (f" ({row['error']})" if "error" in row else ""))
         rows.append(row)
 
+    if os.environ.get("BENCH_REAL_SOCKETS", "1") != "0":
+        rows += real_sockets(pw_bin, floor_bin, fixtures_dir / "real-sockets",
+                             [100000] if quick else [1000, 10000, 100000], log)
+
     growth = {}
     base = next((r for r in rows if r["dimension"] == "base"), None)
-    for dim, unit in (("cpus", "CPU"), ("ifaces", "interface"), ("disks", "disk"), ("sockets", "socket")):
+    for dim, unit in (("cpus", "CPU"), ("ifaces", "interface"), ("disks", "disk"), ("sockets", "socket"),
+                      ("real-sockets", "real socket")):
         pts = [(r["n"], r["collect_ns"]) for r in rows if r["dimension"] == dim and r.get("collect_ns")]
         if base and base.get("collect_ns") and real.get(dim) is not None and dim != "cpus":
             pts.append((real[dim], base["collect_ns"]))

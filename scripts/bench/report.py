@@ -207,13 +207,15 @@ def scaling_section(res):
         return "Scaling: not run"
     if "error" in sc:
         return f"Scaling: n/a ({sc['error']})"
-    out = ["| fixture tree | files | CPU per snapshot (`self.cycle_cpu_ns`) | collectors | floor on the tree | snapshot | errors |",
+    out = ["| fixture tree (real-sockets: N real sockets in a netns of its own) | files | CPU per snapshot (`self.cycle_cpu_ns`) | collectors | floor on the tree | snapshot | errors |",
            "|---|---|---|---|---|---|---|"]
     for r in sc["trees"]:
         if "error" in r:
             out.append(f"| {r['tree']} | {r['files']} | n/a ({r['error'][:120]}) | | {us(r.get('floor_ns'))} | | |")
             continue
         errs = "; ".join(f"{k}: {v}" for k, v in (r.get("errors") or {}).items())[:160]
+        if r.get("held") and r.get("counted") is not None and r["counted"] != r["held"]["total"]:
+            errs = (errs + "; " if errs else "") + f"counted {r['counted']} of {r['held']['total']} sockets"
         out.append(f"| {r['tree']} | {r['files']} | {us(r.get('cycle_ns'))} | {us(r.get('collect_ns'))} | "
                    f"{us(r.get('floor_ns'))} | {size(r.get('bytes'))} | {errs or '–'} |")
     out.append("")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUILD, PW_BIN, REPO, run_json, validate
+from conftest import BUILD, REPO, run_json, validate
 
 BENCH = REPO / "scripts" / "bench"
 FLOOR = BUILD / "bench" / "procfs_floor"
