@@ -229,3 +229,26 @@ def test_pieces_are_found_by_make_target_or_executable(tmp_path):
     assert sorted(found) == ["server", "web"]
     assert found["web"][0].cmd == ["make", "--no-print-directory", "BUILD=build", "bench-web"]
     assert [p.name for p in found["server"]] == ["server_lat.py"]
+
+
+# ---------------------------------------------------------------- real sockets
+
+def test_socket_load_holds_the_sockets_it_says(tmp_path):
+    import shutil
+    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("ip"):
+        pytest.skip("needs root, unshare and ip for a network namespace of its own")
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps([[["cat", "/proc/net/tcp"], str(tmp_path / "tcp")],
+                                [["cat", "/proc/net/udp"], str(tmp_path / "udp")]]))
+    p = subprocess.run(["unshare", "-n", "sh", "-c",
+                        f"ip link set lo up && exec /usr/bin/python3 {BENCH / 'socket_load.py'} 300 {plan}"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    held = json.loads(p.stdout)["held"]
+    assert held["total"] >= 298 and held["udp"] == 15 and held["listen"] == 4
+    tcp = (tmp_path / "tcp").read_text().splitlines()[1:]
+    udp = (tmp_path / "udp").read_text().splitlines()[1:]
+    # in its own namespace: exactly its sockets, nothing of the machine's
+    assert len(tcp) == held["established"] + held["listen"]
+    assert sum(1 for l in tcp if l.split()[3] == "01") == held["established"]
+    assert len(udp) == held["udp"]
