@@ -85,6 +85,9 @@ def write(root, kind, rel, text):
     dst = root / kind / rel
     dst.parent.mkdir(parents=True, exist_ok=True)
     dst.write_text(text)
+    # /proc/net is /proc/self/net: a collector may read either, so both get the scaled file
+    if kind == "proc" and rel.startswith("net/") and (root / "proc" / "self" / rel).exists():
+        (root / "proc" / "self" / rel).write_text(text)
 
 
 def build_base(root, entries):
