@@ -1,21 +1,149 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The cpu collector: /proc/stat (percentages over the interval, interrupts, context
+ * switches), frequencies (cpufreq.h) and temperatures (thermal.h). It keeps the previous
+ * /proc/stat sample; everything it allocates is reused, so a cycle allocates nothing
+ * once the arrays have grown to the machine's size.
+ */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "collect/collector.h"
+#include "collect/cpufreq.h"
+#include "collect/proc_stat.h"
+#include "collect/thermal.h"
+#include "util/rate.h"
+#include "util/readfile.h"
+#include "util/timeutil.h"
 
-/* Placeholder until the cpu collector lands (issue #2). */
+struct cpu_state {
+	struct pw_proc_stat samples[2];
+	unsigned cur;    /* samples[cur] is parsed next; samples[cur ^ 1] is the previous one */
+	bool have_prev;
+	uint64_t prev_ns;
+	struct pw_buf text; /* file contents, reused */
+	struct pw_cpufreq freq;
+	struct pw_thermal thermal;
+};
+
+static int cpu_init(void *state, const struct pw_env *env, char *err, size_t errlen)
+{
+	struct cpu_state *st = state;
+
+	(void)err;
+	(void)errlen;
+	/* neither is fatal: a machine without them reports empty lists */
+	cpufreq_open(&st->freq, env->sys_fd);
+	thermal_open(&st->thermal, env->sys_fd);
+	return 0;
+}
+
+static void cpu_destroy(void *state)
+{
+	struct cpu_state *st = state;
+
+	if (!st)
+		return;
+	proc_stat_free(&st->samples[0]);
+	proc_stat_free(&st->samples[1]);
+	pw_buf_free(&st->text);
+	cpufreq_close(&st->freq);
+	thermal_close(&st->thermal);
+}
+
+static bool same_cpus(const struct pw_proc_stat *a, const struct pw_proc_stat *b)
+{
+	if (a->n_cpus != b->n_cpus)
+		return false;
+	for (uint32_t i = 0; i < a->n_cpus; i++)
+		if (a->cpus[i].id != b->cpus[i].id)
+			return false;
+	return true;
+}
+
+/* Frequencies from cpufreq, else from /proc/cpuinfo; an empty list when neither works. */
+static void fill_frequency(struct cpu_state *st, const struct pw_env *env, struct pw_cpu *c)
+{
+	int n;
+
+	c->n_freq = 0;
+	if (st->freq.n) {
+		if (pw_array_reserve(&c->frequency_mhz, &c->cap_freq, st->freq.n, sizeof(double)) < 0)
+			return;
+		c->n_freq = cpufreq_read(&st->freq, c->frequency_mhz, st->freq.n);
+		if (c->n_freq)
+			return;
+	}
+	if (pw_read_file_at(env->proc_fd, "cpuinfo", &st->text, 0) < 0)
+		return;
+	n = cpuinfo_parse_mhz(st->text.data, st->text.len, c->frequency_mhz, c->cap_freq);
+	if (n > 0 && (uint32_t)n > c->cap_freq) {
+		if (pw_array_reserve(&c->frequency_mhz, &c->cap_freq, (uint32_t)n, sizeof(double)) < 0)
+			return;
+		n = cpuinfo_parse_mhz(st->text.data, st->text.len, c->frequency_mhz, c->cap_freq);
+	}
+	if (n > 0)
+		c->n_freq = (uint32_t)n;
+}
+
+static void fill_temperature(struct cpu_state *st, struct pw_cpu *c)
+{
+	c->n_temp = 0;
+	if (!st->thermal.n ||
+	    pw_array_reserve(&c->temperature_celsius, &c->cap_temp, st->thermal.n, sizeof(double)) < 0)
+		return;
+	c->n_temp = thermal_read(&st->thermal, c->temperature_celsius, st->thermal.n);
+}
+
 static int cpu_collect(void *state, const struct pw_env *env, struct snapshot *out, char *err, size_t errlen)
 {
-	(void)state;
-	(void)env;
-	(void)out;
-	snprintf(err, errlen, "not collected yet");
-	return -ENOTSUP;
+	struct cpu_state *st = state;
+	struct pw_proc_stat *cur = &st->samples[st->cur];
+	const struct pw_proc_stat *prev = st->have_prev ? &st->samples[st->cur ^ 1] : NULL;
+	char why[160];
+	uint64_t now;
+	long n;
+	int r;
+
+	n = pw_read_file_at(env->proc_fd, "stat", &st->text, 0);
+	now = pw_mono_ns();
+	if (n < 0) {
+		snprintf(err, errlen, "cannot read proc/stat: %s", strerror((int)-n));
+		return (int)n;
+	}
+	why[0] = '\0';
+	r = proc_stat_parse(st->text.data, st->text.len, cur, why, sizeof(why));
+	if (r < 0) {
+		snprintf(err, errlen, "proc/stat: %s", why);
+		return r;
+	}
+	r = proc_stat_fill_cpu(prev, cur, prev ? pw_dt_s(st->prev_ns, now) : NAN, &out->cpu);
+	if (r < 0) {
+		snprintf(err, errlen, "out of memory");
+		return r;
+	}
+	/* CPUs came or went: cpuN/cpufreq directories and coretemp packages come and go
+	 * with them */
+	if (prev && !same_cpus(prev, cur)) {
+		cpufreq_open(&st->freq, env->sys_fd);
+		thermal_open(&st->thermal, env->sys_fd);
+	}
+	fill_frequency(st, env, &out->cpu);
+	fill_temperature(st, &out->cpu);
+	out->cpu.valid = true;
+
+	st->prev_ns = now;
+	st->have_prev = true;
+	st->cur ^= 1;
+	return 0;
 }
 
 const struct collector pw_cpu_collector = {
 	.name = "cpu",
 	.sections = PW_SEC_CPU,
+	.state_size = sizeof(struct cpu_state),
+	.init = cpu_init,
 	.collect = cpu_collect,
+	.destroy = cpu_destroy,
 };
