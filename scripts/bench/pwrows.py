@@ -276,7 +276,8 @@ def real_sockets(pw_bin, floor_bin, out_dir, sizes, log):
                                 f"ip link set lo up && exec /usr/bin/python3 {holder} {n} {plan}"],
                                capture_output=True, text=True, timeout=600)
             if p.returncode:
-                raise RuntimeError(f"exit {p.returncode}: {(p.stderr or p.stdout).strip()[-200:]}")
+                last = ((p.stderr or p.stdout).strip().splitlines() or [""])[-1]
+                raise RuntimeError(f"exit {p.returncode}: {last[-200:]}")
             row["held"] = json.loads(p.stdout.strip().splitlines()[-1])["held"]
             snaps = [json.loads(l) for l in pw_out.read_text().splitlines() if l.strip()]
             st = stage_medians(snaps[1:] or snaps)

@@ -34,17 +34,22 @@ def size(b):
     return f"{b} B"
 
 
+def oneline(s, n=160):
+    """An error text fit for a table cell: one line, no pipes, bounded."""
+    return " ".join(str(s).split()).replace("|", "/")[:n]
+
+
 def _cell(c, fn):
     if not c:
         return "n/a (not run)"
     if "unavailable" in c:
-        return f"n/a ({c['unavailable']})"
+        return f"n/a ({oneline(c['unavailable'])})"
     if not c.get("ok"):
-        return f"n/a ({'; '.join(sorted(set(c.get('errors') or ['failed'])))[:160]})"
+        return f"n/a ({oneline('; '.join(sorted(set(c.get('errors') or ['failed']))))})"
     try:
         return fn(c)
     except Exception as e:  # a missing figure must never take the table down
-        return f"n/a ({type(e).__name__}: {e})"
+        return f"n/a ({oneline(f'{type(e).__name__}: {e}')})"
 
 
 def _bytes_cell(key, c):
@@ -211,9 +216,9 @@ def scaling_section(res):
            "|---|---|---|---|---|---|---|"]
     for r in sc["trees"]:
         if "error" in r:
-            out.append(f"| {r['tree']} | {r['files']} | n/a ({r['error'][:120]}) | | {us(r.get('floor_ns'))} | | |")
+            out.append(f"| {r['tree']} | {r['files']} | n/a ({oneline(r['error'], 120)}) | | {us(r.get('floor_ns'))} | | |")
             continue
-        errs = "; ".join(f"{k}: {v}" for k, v in (r.get("errors") or {}).items())[:160]
+        errs = oneline("; ".join(f"{k}: {v}" for k, v in (r.get("errors") or {}).items()))
         if r.get("held") and r.get("counted") is not None and r["counted"] != r["held"]["total"]:
             errs = (errs + "; " if errs else "") + f"counted {r['counted']} of {r['held']['total']} sockets"
         out.append(f"| {r['tree']} | {r['files']} | {us(r.get('cycle_ns'))} | {us(r.get('collect_ns'))} | "
@@ -243,7 +248,7 @@ def pieces_section(res):
             if r.get("met") is not None:
                 tgt = f"{tgt} {_target(bool(r['met']))}".strip()
             note = f" ({r['note']})" if r.get("note") else ""
-            out.append(f"| {r.get('figure')} | {v}{note} | {tgt} |")
+            out.append(f"| {oneline(r.get('figure'), 200)} | {oneline(v + note, 300)} | {oneline(tgt, 80)} |")
         out.append("")
     return "\n".join(out)
 
