@@ -13,13 +13,16 @@
 # Settings (environment):
 #   BENCH_SECONDS=60   measured window per contender and run (rounded to 5 s cycles)
 #   BENCH_RUNS=3       runs; contenders are interleaved, their order rotated each run
-#   BENCH_QUICK=1      development mode: 1 run x 10 s, fewer scaling trees (~3 min)
+#   BENCH_QUICK=1      development mode: 1 run x 10 s, fewer scaling trees (3-5 min)
+#   BENCH_REAL_SOCKETS=0   leave out the real-socket scaling rows (N sockets in a netns)
 #   BENCH_CONTENDERS=perfwatch,netdata   only these (perfwatch, perfwatch-json,
 #                      node_exporter, netdata, psutil, perf-stat)
 #   BENCH_PARTS=contenders,floor,stages,scaling,pieces   only these parts
 #   BENCH_INSTALL=0    do not install or touch packages and services
-#   BENCH_PIECE_TIMEOUT=300   seconds per piece of the other areas (scripts/bench/<area>_*)
-# The default run takes about 25 minutes (6 contenders x 3 runs x ~75 s, plus the rest).
+#   BENCH_PIECE_TIMEOUT=300   seconds per piece of the other areas (make bench-<area>,
+#                      scripts/bench/<area>_*; see scripts/bench/pieces.py)
+# The default run takes about 30 minutes: 6 contenders x 3 runs x ~75 s (measured 25.7 min
+# with the floor and scaling), plus the other areas' pieces.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}

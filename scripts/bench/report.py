@@ -259,7 +259,7 @@ def render(res):
     table, notes = contenders_table(res)
     parts = [
         f"## PerfWatch benchmark — {when}, {res.get('cpus')} CPUs, kernel {res.get('kernel')}, "
-        f"perfwatch {res.get('version') or '?'}",
+        f"{res.get('version') or 'perfwatch ?'}",
         "",
         f"{cfg['runs']} run(s) × {cfg['seconds']:.0f} s per contender after a {cfg['warmup']:.0f} s warm-up, "
         f"contenders interleaved (order rotated each run){'; QUICK mode' if cfg['quick'] else ''}; "
