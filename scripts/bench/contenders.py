@@ -205,13 +205,16 @@ class PerfWatchDaemon(Contender):
         """PerfWatch's own per-cycle stage costs over the window from /api/history, if any."""
         if not getattr(self, "server", False):
             return None
-        metrics = "self.cycle_cpu_ns,self.collect_cpu_ns,self.json_cpu_ns,self.outputs_cpu_ns"
-        try:
-            body = http_get(f"http://127.0.0.1:{self.port}/api/history?from={since:.3f}"
-                            f"&to={time.time():.3f}&metrics={metrics}&points=1000")
-            return json.loads(body)
-        except Exception:
-            return None
+        # one metric per request: history may keep only some of them (a 400 for the others)
+        answers = []
+        for m in ("self.cycle_cpu_ns", "self.collect_cpu_ns", "self.json_cpu_ns", "self.outputs_cpu_ns"):
+            try:
+                body = http_get(f"http://127.0.0.1:{self.port}/api/history?from={since:.3f}"
+                                f"&to={time.time():.3f}&metrics={m}&points=1000")
+                answers.append(json.loads(body))
+            except Exception:
+                continue
+        return answers or None
 
 
 def pw_json_once(pw_bin, extra=(), timeout=60):

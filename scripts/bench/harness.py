@@ -288,13 +288,16 @@ def main(argv=None):
                         if r.get("output", {}).get("snapshot") and r["output"].get("source") == "/api/snapshot"]
         hist = [pwrows.history_self_values(r.get("history_self")) for r in runs.get("perfwatch", [])]
         hist = {k: v for h in hist for k, v in h.items()}
-        if hist:
-            stages["daemon"] = {k: {"median": statistics.median(v), "min": min(v), "max": max(v), "n": len(v)}
-                                for k, v in hist.items() if v}
-            stages["daemon_source"] = "/api/history over each run's window"
-        elif daemon_snaps:
+        if daemon_snaps:
             stages["daemon"] = pwrows.stage_medians(daemon_snaps)
-            stages["daemon_source"] = "/api/snapshot after each run"
+            stages["daemon_source"] = "the last snapshot of each run (/api/snapshot)"
+        if hist:
+            # every cycle of the windows, where the history keeps the figure
+            stages.setdefault("daemon", {}).update(
+                {k: {"median": statistics.median(v), "min": min(v), "max": max(v), "n": len(v)}
+                 for k, v in hist.items() if v})
+            stages["daemon_source"] = (stages.get("daemon_source", "") + "; " if daemon_snaps else "") + \
+                f"{', '.join(sorted(hist))} from /api/history over each run's window"
         if daemon_snaps:
             maps = [pwrows.bpf_map_bytes(s) for s in daemon_snaps]
             pw["bpf_map_bytes"] = next((m for m in maps if m is not None), None)

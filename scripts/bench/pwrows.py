@@ -191,7 +191,8 @@ def history_self_values(body):
                         out.setdefault(name[5:], []).extend(x for x in values(v[k]) if x > 0)
             for k, x in v.items():
                 if k.startswith("self.") and isinstance(x, (list, dict)):
-                    pts = x if isinstance(x, list) else next((x[j] for j in ("points", "data", "values") if j in x), [])
+                    pts = x if isinstance(x, list) else next((x[j] for j in ("v", "points", "data", "values")
+                                                              if j in x), [])
                     out.setdefault(k[5:], []).extend(y for y in values(pts) if y > 0)
                 else:
                     walk(x)

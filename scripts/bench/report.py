@@ -202,7 +202,7 @@ def stages_section(res):
     if missing:
         out.append(f"\n`self` does not split out {', '.join(missing)} yet: those are inside the rows above.")
     if st.get("daemon_source"):
-        out.append(f"\nDaemon figures: the last snapshot of each run, from {st['daemon_source']}.")
+        out.append(f"\nDaemon figures: {st['daemon_source']}.")
     return "\n".join(out)
 
 
