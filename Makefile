@@ -11,6 +11,7 @@
 # tests/fuzz/fuzz_*.c. Parts of the build that belong to one area live in mk/*.mk.
 
 .DELETE_ON_ERROR:
+.SECONDARY:
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "history/tiers.h"
 #include "options.h"
 
 enum {
@@ -192,9 +193,15 @@ int pw_parse_options(int argc, char **argv, struct pw_options *o)
 		case OPT_NO_DB:
 			o->no_db = true;
 			break;
-		case OPT_RETENTION:
+		case OPT_RETENTION: {
+			struct pwh_retention ret;
+			char why[256];
+
+			if (pwh_retention_parse(optarg, &ret, why, sizeof(why)) < 0)
+				return usage_error("%s", why);
 			o->retention = optarg;
 			break;
+		}
 		case OPT_PERF_SOURCE:
 			if (!strcmp(optarg, "auto"))
 				o->perf_source = PW_PERF_AUTO;

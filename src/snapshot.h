@@ -108,7 +108,7 @@ struct pw_disk {
 	bool valid;
 	uint32_t n_devices;
 	uint32_t cap_devices;
-	struct pw_blockdev *devices; /* loop and ram devices left out */
+	struct pw_blockdev *devices; /* loop devices left out (ram*, zram* kept, as psutil) */
 	uint32_t n_partitions;
 	uint32_t cap_partitions;
 	struct pw_partition *partitions; /* physical filesystems only, like psutil all=False */
@@ -130,6 +130,7 @@ struct pw_perf {
 	bool available;
 	enum pw_perf_source source;
 	char error[1024]; /* empty -> null */
+	char skipped_sources[768]; /* why the sources tried before this one could not run; "" none */
 	struct pw_perf_event events[PW_PERF_NUM_EVENTS]; /* indexed like pw_perf_event_names */
 };
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "output/outputs.h"
 
+extern const struct output pw_history_output;
+
 const struct output *const pw_daemon_outputs[] = {
-	NULL,
+	&pw_history_output,
 };
-const size_t pw_n_daemon_outputs = 0;
+const size_t pw_n_daemon_outputs = sizeof(pw_daemon_outputs) / sizeof(pw_daemon_outputs[0]);

@@ -181,6 +181,8 @@ static void json_perf(struct jw *w, const struct pw_perf *p)
 	else
 		jw_null(w);
 	jw_kv_str(w, "source", pw_perf_source_name(p->source));
+	if (p->skipped_sources[0])
+		jw_kv_str(w, "skipped_sources", p->skipped_sources);
 	jw_key(w, "events");
 	jw_obj_begin(w);
 	for (int i = 0; i < PW_PERF_NUM_EVENTS; i++) {

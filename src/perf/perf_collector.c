@@ -48,6 +48,7 @@ static int perf_init(void *state, const struct pw_env *env, char *err, size_t er
 static int perf_collect(void *state, const struct pw_env *env, struct snapshot *out, char *err, size_t errlen)
 {
 	struct perf_state *st = state;
+	int rc;
 
 	memset(&out->perf, 0, sizeof(out->perf));
 	if (!st->backend) {
@@ -57,7 +58,10 @@ static int perf_collect(void *state, const struct pw_env *env, struct snapshot *
 		return 0;
 	}
 	out->perf.source = st->backend->source;
-	return st->backend->read(st->ctx, env, out, err, errlen);
+	rc = st->backend->read(st->ctx, env, out, err, errlen);
+	/* a fallback in use says why the preferred source is not */
+	snprintf(out->perf.skipped_sources, sizeof(out->perf.skipped_sources), "%s", st->why_none);
+	return rc;
 }
 
 static void perf_destroy(void *state)

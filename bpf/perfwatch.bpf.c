@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * PerfWatch's kernel side: CO-RE programs on BTF tracepoints (tp_btf: no tracefs needed)
+ * that only increment per-CPU counters and histogram buckets, plus one reader program
+ * that userspace runs on each CPU (BPF_PROG_TEST_RUN with BPF_F_TEST_RUN_ON_CPU) to read
+ * the counting perf events of that CPU with bpf_perf_event_read_value().
+ *
+ * Hot paths (sched_switch, page faults) touch only per-CPU arrays: no hash lookups, no
+ * locks, no atomics, no clock reads. Each per-CPU field is written by one program only,
+ * and the kernel never nests a program inside itself on one CPU, so plain increments
+ * cannot lose updates.
+ *
+ * Run-queue latency needs no wakeup probes and no per-task storage: the scheduler already
+ * stamps every task with the run-queue clock when it is queued (sched_info.last_queued,
+ * set on wakeup and on preemption, as /proc/<pid>/schedstat uses it), and sched_switch
+ * fires before the kernel consumes that stamp. The latency is rq->clock - last_queued;
+ * rq->clock was updated by __schedule() just before the switch.
+ */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "perfwatch.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+#define TASK_RUNNING 0
+#define PW_REQ_OP_MASK 0xff /* REQ_OP_BITS is 8 since v4.10 */
+
+/* Set by userspace before load. */
+const volatile __u32 pw_nr_cpus = 1; /* possible CPUs: stride of pmu_events */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_cpu_counters);
+} cpu_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_hist);
+} runq_hist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_drops);
+} drops SEC(".maps");
+
+/* In-flight block requests: request pointer -> issue time. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, __u64);
+} blk_start SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32); /* dev_t of the whole disk, kernel encoding (major << 20 | minor) */
+	__type(value, struct pw_blk_counters);
+} blk_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct pw_net_key);
+	__type(value, struct pw_net_counters);
+} net_stats SEC(".maps");
+
+/* Counting perf events: slot s on CPU c at s * pw_nr_cpus + c (max_entries set at open). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} pmu_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PW_PMU_SLOTS);
+	__type(key, __u32);
+	__type(value, struct pw_pmu_value);
+} pmu_values SEC(".maps");
+
+static const struct pw_blk_counters zero_blk;
+static const struct pw_net_counters zero_net;
+
+/* Older kernels named these differently; CO-RE picks what this kernel has. */
+struct task_struct___pre516 {
+	unsigned int cpu;
+} __attribute__((preserve_access_index));
+
+struct request___pre515 {
+	struct gendisk *rq_disk;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 log2_u64(__u64 v)
+{
+	__u32 r = 0, shift;
+
+	shift = (v > 0xffffffffULL) << 5; v >>= shift; r |= shift;
+	shift = (v > 0xffff) << 4; v >>= shift; r |= shift;
+	shift = (v > 0xff) << 3; v >>= shift; r |= shift;
+	shift = (v > 0xf) << 2; v >>= shift; r |= shift;
+	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
+	r |= (v >> 1);
+	return r;
+}
+
+static __always_inline void hist_add(struct pw_hist *h, __u64 delta_ns)
+{
+	__u32 slot = log2_u64(delta_ns / 1000);
+
+	if (slot >= PW_HIST_SLOTS)
+		slot = PW_HIST_SLOTS - 1;
+	/* clang drops a mask it can prove redundant; the verifier needs it on this register */
+	asm volatile("" : "+r"(slot));
+	h->slots[slot & (PW_HIST_SLOTS - 1)]++;
+	h->count++;
+	h->sum_ns += delta_ns;
+}
+
+static __always_inline struct pw_cpu_counters *cpu_ctr(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&cpu_counters, &zero);
+}
+
+static __always_inline struct pw_drops *drops_ctr(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&drops, &zero);
+}
+
+static __always_inline int task_cpu(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->thread_info.cpu))
+		return t->thread_info.cpu;
+	return BPF_CORE_READ((struct task_struct___pre516 *)t, cpu);
+}
+
+/* The run-queue clock of the CPU a task is on (for prev in sched_switch: this CPU). */
+static __always_inline __u64 task_rq_clock(struct task_struct *t)
+{
+	struct cfs_rq *cfs = t->se.cfs_rq;
+	struct rq *rq;
+
+	if (bpf_core_field_exists(cfs->rq))
+		return cfs->rq->clock;
+	/* without group scheduling, the cfs_rq is the one embedded in the rq */
+	rq = (struct rq *)((__u64)cfs - bpf_core_field_offset(struct rq, cfs));
+	return BPF_CORE_READ(rq, clock);
+}
+
+/* ---------------------------------------------------------------- scheduler */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(pw_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	struct pw_cpu_counters *c = cpu_ctr();
+	struct pw_hist *h;
+	__u64 now, queued;
+	__u32 zero = 0;
+
+	if (c)
+		c->ctx_switches++;
+	if (!bpf_core_field_exists(next->sched_info.last_queued))
+		return 0; /* a kernel without CONFIG_SCHED_INFO: no run-queue latency */
+	queued = next->sched_info.last_queued;
+	if (!queued || !next->pid)
+		return 0;
+	now = task_rq_clock(prev);
+	h = bpf_map_lookup_elem(&runq_hist, &zero);
+	if (h && now > queued)
+		hist_add(h, now - queued);
+	return 0;
+}
+
+/* The tracepoint fires for every set_task_cpu(); perf counts only real moves. */
+SEC("tp_btf/sched_migrate_task")
+int BPF_PROG(pw_sched_migrate_task, struct task_struct *p, int dest_cpu)
+{
+	struct pw_cpu_counters *c;
+
+	if (task_cpu(p) == dest_cpu)
+		return 0;
+	c = cpu_ctr();
+	if (c)
+		c->migrations++;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- page faults (x86) */
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(pw_page_fault_user)
+{
+	struct pw_cpu_counters *c = cpu_ctr();
+
+	if (c)
+		c->faults_user++;
+	return 0;
+}
+
+SEC("tp_btf/page_fault_kernel")
+int BPF_PROG(pw_page_fault_kernel)
+{
+	struct pw_cpu_counters *c = cpu_ctr();
+
+	if (c)
+		c->faults_kernel++;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- block I/O */
+static __always_inline __u32 rq_dev(struct request *rq)
+{
+	struct gendisk *disk;
+
+	if (bpf_core_field_exists(((struct request_queue *)0)->disk))
+		disk = rq->q->disk;
+	else
+		disk = BPF_CORE_READ((struct request___pre515 *)rq, rq_disk);
+	if (!disk)
+		return 0;
+	return ((__u32)disk->major << 20) | (__u32)disk->first_minor;
+}
+
+SEC("tp_btf/block_rq_issue")
+int BPF_PROG(pw_block_rq_issue, struct request *rq)
+{
+	__u64 key = (__u64)rq, now = bpf_ktime_get_ns();
+
+	if (bpf_map_update_elem(&blk_start, &key, &now, BPF_ANY)) {
+		struct pw_drops *d = drops_ctr();
+
+		if (d)
+			d->blk_start_full++;
+	}
+	return 0;
+}
+
+SEC("tp_btf/block_rq_complete")
+int BPF_PROG(pw_block_rq_complete, struct request *rq, blk_status_t error, unsigned int nr_bytes)
+{
+	__u64 key = (__u64)rq, *start, now;
+	struct pw_blk_counters *s;
+	bool final;
+	__u32 dev, op;
+
+	start = bpf_map_lookup_elem(&blk_start, &key);
+	if (!start)
+		return 0; /* issued before we attached */
+	now = bpf_ktime_get_ns();
+	dev = rq_dev(rq);
+	op = rq->cmd_flags & PW_REQ_OP_MASK;
+	op = op == 0 ? PW_BLK_READ : op == 1 ? PW_BLK_WRITE : PW_BLK_OTHER;
+	/* a partial completion (nr_bytes < what is left) comes again for the rest */
+	final = nr_bytes >= rq->__data_len;
+
+	s = bpf_map_lookup_elem(&blk_stats, &dev);
+	if (!s) {
+		bpf_map_update_elem(&blk_stats, &dev, &zero_blk, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&blk_stats, &dev);
+	}
+	if (!s) {
+		struct pw_drops *d = drops_ctr();
+
+		if (d)
+			d->blk_dev_full++;
+	} else {
+		s->bytes[op] += nr_bytes;
+		if (final) {
+			s->requests[op]++;
+			if (error)
+				s->errors++;
+			if (now > *start)
+				hist_add(&s->latency, now - *start);
+		}
+	}
+	if (final)
+		bpf_map_delete_elem(&blk_start, &key);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- network */
+static __always_inline struct pw_net_counters *net_ctr(struct net_device *dev)
+{
+	struct pw_net_key k = {
+		.ifindex = dev->ifindex,
+		.netns = dev->nd_net.net->ns.inum,
+	};
+	struct pw_net_counters *n;
+
+	n = bpf_map_lookup_elem(&net_stats, &k);
+	if (n)
+		return n;
+	bpf_map_update_elem(&net_stats, &k, &zero_net, BPF_NOEXIST);
+	n = bpf_map_lookup_elem(&net_stats, &k);
+	if (!n) {
+		struct pw_drops *d = drops_ctr();
+
+		if (d)
+			d->net_full++;
+	}
+	return n;
+}
+
+SEC("tp_btf/net_dev_xmit")
+int BPF_PROG(pw_net_dev_xmit, struct sk_buff *skb, int rc, struct net_device *dev, unsigned int skb_len)
+{
+	struct pw_net_counters *n;
+
+	if (rc != 0 || !dev) /* NETDEV_TX_OK only */
+		return 0;
+	n = net_ctr(dev);
+	if (n) {
+		n->tx_packets++;
+		n->tx_bytes += skb_len;
+	}
+	return 0;
+}
+
+SEC("tp_btf/netif_receive_skb")
+int BPF_PROG(pw_netif_receive_skb, struct sk_buff *skb)
+{
+	struct net_device *dev = skb->dev;
+	struct pw_net_counters *n;
+	__u64 len, head, data;
+	__u16 mac;
+
+	if (!dev)
+		return 0;
+	/* eth_type_trans() pulled the link-layer header; count it, as the drivers do */
+	len = skb->len;
+	mac = skb->mac_header;
+	head = (__u64)skb->head;
+	data = (__u64)skb->data;
+	if (mac != (__u16)~0U && data >= head + mac && data - head - mac < 256)
+		len += data - head - mac;
+	n = net_ctr(dev);
+	if (n) {
+		n->rx_packets++;
+		n->rx_bytes += len;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- perf event reader */
+/*
+ * Not attached anywhere: userspace runs it on each CPU in turn. It reads that CPU's
+ * counting perf events (time_enabled/time_running included, for multiplexing) into
+ * pmu_values. A failed read keeps the last good values and records the error.
+ */
+SEC("raw_tp")
+int pw_read_pmu(void *ctx)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+#pragma unroll
+	for (int slot = 0; slot < PW_PMU_SLOTS; slot++) {
+		struct bpf_perf_event_value v;
+		struct pw_pmu_value *out;
+		__u32 key = slot;
+		long err;
+
+		out = bpf_map_lookup_elem(&pmu_values, &key);
+		if (!out)
+			continue;
+		err = bpf_perf_event_read_value(&pmu_events, (__u64)slot * pw_nr_cpus + cpu, &v, sizeof(v));
+		if (err) {
+			out->err = err;
+			continue;
+		}
+		out->counter = v.counter;
+		out->enabled = v.enabled;
+		out->running = v.running;
+		out->err = 0;
+		out->reads++;
+	}
+	return 0;
+}

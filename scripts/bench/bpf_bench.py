@@ -1,0 +1,182 @@
+#!/usr/bin/python3
+"""What PerfWatch's eBPF collector costs the machine it watches (run as root).
+
+    scripts/bench/bpf_bench.py [--bin build/perfwatch] [--repeat 5] [--groups 5] [--loops 500]
+
+Two measurements, printed as one JSON object on stdout (progress on stderr):
+
+1. "ns_per_event": per BPF program, the kernel's own run-time statistics
+   (BPF_ENABLE_STATS / kernel.bpf_stats_enabled) over one PerfWatch interval while
+   `perf bench sched messaging` keeps the scheduler busy: runs, run_time_ns, ns_per_run.
+   "ns_per_event_block_load": the same while dd writes 4 KiB blocks with O_DIRECT
+   (the block programs' figures; --io-dir must be on a disk).
+   The statistics wrap every run in two sched_clock() reads, which costs something of its
+   own on a VM; "stats_floor_ns" is the figure of pw_page_fault_user (one per-CPU counter
+   increment, the least a program can do) and "ns_per_run_above_floor" subtracts it, an
+   estimate of what the program body costs. "bpf_cpu_percent" is the run time of all
+   programs over all CPU time of the interval: what the kernel side took, under that load.
+
+2. "messaging": the wall time of `perf bench sched messaging -g G -l L` with PerfWatch
+   attached (`perfwatch --json`, default 5 s interval, its BPF programs loaded) and not,
+   run alternately `repeat` times each; medians, and the slowdown of the medians in
+   percent ("slowdown_percent"; negative means noise larger than the cost).
+
+Other BPF programs attached to the same tracepoints (another PerfWatch, say) slow both
+arms alike; "foreign_pw_programs" counts PerfWatch programs of other processes seen at
+the start, so a noisy figure can be recognised as such.
+"""
+import argparse
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def messaging(groups, loops):
+    p = subprocess.run(["perf", "bench", "sched", "messaging", "-g", str(groups), "-l", str(loops)],
+                       capture_output=True, text=True, check=True, timeout=600)
+    m = re.search(r"Total time:\s*([0-9.]+)", p.stdout + p.stderr)
+    if not m:
+        raise RuntimeError(f"no 'Total time' in perf bench output: {p.stdout}{p.stderr}")
+    return float(m.group(1))
+
+
+def prog_ids_held_by(pid):
+    ids = set()
+    for fd in os.listdir(f"/proc/{pid}/fdinfo"):
+        try:
+            text = Path(f"/proc/{pid}/fdinfo/{fd}").read_text()
+        except OSError:
+            continue
+        ids |= {int(l.split()[1]) for l in text.splitlines() if l.startswith("prog_id:")}
+    return ids
+
+
+def foreign_pw_programs():
+    p = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True, timeout=30)
+    if p.returncode:
+        return None
+    return sum(1 for prog in json.loads(p.stdout) if str(prog.get("name", "")).startswith("pw_"))
+
+
+class Attached:
+    """perfwatch --json running in the background with its programs attached."""
+
+    def __init__(self, binary, args=()):
+        self.cmd = [binary, "--json", "--count", "1000000", *args]
+
+    def __enter__(self):
+        self.p = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.time() + 30
+        while len(prog_ids_held_by(self.p.pid)) < 5:
+            if self.p.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"perfwatch did not attach: {self.p.stderr.read().decode()}")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc):
+        self.p.send_signal(signal.SIGTERM)
+        try:
+            self.p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+
+
+def direct_io(seconds, where):
+    """4 KiB O_DIRECT writes for about `seconds` (dd), to load the block programs."""
+    import tempfile
+    with tempfile.NamedTemporaryFile(dir=where, prefix="pwbench-", suffix=".bin") as f:
+        subprocess.run(["timeout", str(seconds), "dd", "if=/dev/zero", f"of={f.name}", "bs=4k", "count=1000000",
+                        "oflag=direct"], capture_output=True, timeout=seconds + 30)
+
+
+def ns_per_event(binary, interval, load):
+    """One interval of perfwatch with load() running through most of it."""
+    p = subprocess.Popen([binary, "--json", "--interval", str(interval), "--count", "1"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 30
+    while len(prog_ids_held_by(p.pid)) < 5 and p.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    t0 = time.time()
+    while time.time() - t0 < interval * 0.8:
+        load(interval * 0.8 - (time.time() - t0))
+    out, err = p.communicate(timeout=interval + 30)
+    if p.returncode:
+        raise RuntimeError(f"perfwatch failed: {err}")
+    snap = json.loads(out)
+    b = snap["bpf"]
+    progs = {name: {k: v[k] for k in ("runs", "run_time_ns", "ns_per_run")} for name, v in b["programs"].items()}
+    floor = progs.get("pw_page_fault_user", {}).get("ns_per_run")
+    for v in progs.values():
+        v["ns_per_run_above_floor"] = (v["ns_per_run"] - floor) if v["ns_per_run"] is not None and floor else None
+    total_ns = sum(v["run_time_ns"] for v in progs.values())
+    return {
+        # every program's run time over all CPU time in the interval: an upper bound of
+        # the share of the machine PerfWatch's programs took (stats overhead included)
+        "bpf_cpu_percent": total_ns / (b["interval_s"] * len(b["cpus"]) * 1e9) * 100.0,
+        "stats_enabled": b["stats"]["enabled"],
+        "stats_error": b["stats"]["error"],
+        "interval_s": b["interval_s"],
+        "context_switches_per_s": snap["perf"]["events"]["context-switches"]["value"] / b["interval_s"],
+        "stats_floor_ns": floor,
+        "programs": progs,
+        "map_memory_bytes": b["maps"]["memory_bytes"],
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--bin", default=str(REPO / "build" / "perfwatch"))
+    ap.add_argument("--repeat", type=int, default=5, help="messaging runs per arm")
+    ap.add_argument("--groups", type=int, default=5, help="perf bench sched messaging -g")
+    ap.add_argument("--loops", type=int, default=500, help="perf bench sched messaging -l")
+    ap.add_argument("--interval", type=float, default=5.0, help="interval of the ns-per-event measurement")
+    ap.add_argument("--io-dir", default=str(REPO / "build"), help="where the O_DIRECT load writes (a disk)")
+    a = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("bpf_bench: run as root (BPF programs, perf events, BPF stats)")
+
+    result = {"machine": {"cpus": os.cpu_count(), "kernel": os.uname().release,
+                          "loadavg_at_start": os.getloadavg()[0]},
+              "foreign_pw_programs": foreign_pw_programs()}
+    log("bpf_bench: ns per event (BPF stats) under perf bench sched messaging")
+    result["ns_per_event"] = ns_per_event(a.bin, a.interval, lambda left: messaging(a.groups, a.loops))
+    log("bpf_bench: ns per event (BPF stats) under 4 KiB O_DIRECT writes")
+    result["ns_per_event_block_load"] = ns_per_event(a.bin, a.interval,
+                                                     lambda left: direct_io(max(1, int(left)), a.io_dir))
+
+    log(f"bpf_bench: messaging -g {a.groups} -l {a.loops}, {a.repeat} runs detached and attached, alternating")
+    messaging(a.groups, a.loops)  # warm-up: page cache, allocator
+    detached, attached = [], []
+    for i in range(a.repeat):
+        detached.append(messaging(a.groups, a.loops))
+        with Attached(a.bin):
+            attached.append(messaging(a.groups, a.loops))
+        log(f"  run {i + 1}: detached {detached[-1]:.3f} s, attached {attached[-1]:.3f} s")
+    md, ma = statistics.median(detached), statistics.median(attached)
+    result["messaging"] = {
+        "groups": a.groups, "loops": a.loops, "repeat": a.repeat,
+        "detached_s": detached, "attached_s": attached,
+        "median_detached_s": md, "median_attached_s": ma,
+        "slowdown_percent": (ma - md) / md * 100.0,
+        "spread_detached_percent": (max(detached) - min(detached)) / md * 100.0,
+    }
+    result["machine"]["loadavg_at_end"] = os.getloadavg()[0]
+    json.dump(result, sys.stdout, indent=1)
+    print()
+
+
+if __name__ == "__main__":
+    main()

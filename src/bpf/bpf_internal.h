@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The bpf perf backend's private state, shared by bpf_load.c (open/close: load, attach,
+ * perf events, stats) and bpf_read.c (one interval: run the reader, drain the maps).
+ */
+#ifndef PW_BPF_INTERNAL_H
+#define PW_BPF_INTERNAL_H
+
+#include <linux/types.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bpf/bpf_section.h"
+#include "collect/collector.h"
+#include "../../bpf/perfwatch.h"
+
+struct perfwatch_bpf;
+struct bpf_program;
+struct bpf_link;
+
+#define PW_BPF_BLK_MAX 256  /* blk_stats max_entries */
+#define PW_BPF_NET_MAX 1024 /* net_stats max_entries */
+
+struct pw_bpf_prog_state {
+	struct bpf_program *prog;
+	struct bpf_link *link;
+	char name[32];
+	char attach[48];
+	bool loaded;   /* passed the verifier */
+	bool attached;
+	bool reader;   /* pw_read_pmu: loaded, never attached */
+	char why[PW_BPF_WHY_MAX];
+	uint64_t prev_run_cnt, prev_run_time_ns;
+};
+
+struct pw_pmu_slot {
+	int event;        /* index into pw_perf_event_defs */
+	uint32_t cpus;    /* CPUs its perf event is open on */
+	char why[PW_BPF_WHY_MAX]; /* why it is not open (on some or all CPUs) */
+};
+
+/* A summed, keyed row of a per-CPU hash map, kept from one read to the next. */
+struct pw_blk_row {
+	__u32 dev;
+	struct pw_blk_counters c;
+};
+
+struct pw_net_row {
+	struct pw_net_key key;
+	struct pw_net_counters c;
+};
+
+struct pw_bpf_ctx {
+	struct perfwatch_bpf *skel;
+	int ncpus;      /* possible CPUs: per-CPU map values come in this many */
+	bool *online;   /* [ncpus] */
+	bool test_sw;   /* PW_TEST_SOFTWARE_EVENTS=1 */
+	uint32_t own_netns;
+
+	uint32_t n_progs;
+	struct pw_bpf_prog_state progs[PW_BPF_MAX_PROGS];
+	struct pw_bpf_prog_state *reader; /* NULL when it did not load */
+	char runq_why[PW_BPF_WHY_MAX];   /* why run-queue latency is not measured */
+
+	struct pw_pmu_slot slots[PW_PMU_SLOTS];
+
+	int stats_fd;   /* held BPF_ENABLE_STATS fd, or -1 */
+	char stats_why[PW_BPF_WHY_MAX]; /* why we hold none */
+	uint32_t n_maps;
+	uint64_t map_memory_bytes;
+
+	/* the previous read: every delta is taken against it */
+	uint64_t prev_ns;
+	struct pw_pmu_value *pmu_prev; /* [PW_PMU_SLOTS * ncpus] */
+	struct pw_pmu_value *pmu_cur;
+	bool *pmu_cpu_ok;              /* [ncpus]: the reader ran on it this interval */
+	struct pw_cpu_counters *cpu_prev, *cpu_cur; /* [ncpus] */
+	struct pw_hist runq_prev;
+	uint32_t n_blk_prev;
+	struct pw_blk_row *blk_prev, *blk_cur;   /* [PW_BPF_BLK_MAX], sorted by dev */
+	uint32_t n_net_prev;
+	struct pw_net_row *net_prev, *net_cur;   /* [PW_BPF_NET_MAX], sorted by key */
+	void *percpu_buf;                        /* one per-CPU map value, all CPUs */
+};
+
+/* Writes a reason into a PW_BPF_WHY_MAX buffer, truncating when it must. */
+void pw_bpf_why(char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int pw_bpf_load(struct pw_bpf_ctx *ctx, const struct pw_env *env, char *err, size_t errlen);
+void pw_bpf_unload(struct pw_bpf_ctx *ctx);
+bool pw_bpf_stats_enabled(const struct pw_bpf_ctx *ctx, const struct pw_env *env);
+int pw_bpf_read(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct snapshot *out,
+		char *err, size_t errlen);
+
+/* Index of pmu slot s's event on CPU c in pmu_events, pmu_prev and pmu_cur. */
+static inline int pw_pmu_index(const struct pw_bpf_ctx *ctx, int slot, int cpu)
+{
+	return slot * ctx->ncpus + cpu;
+}
+
+#endif

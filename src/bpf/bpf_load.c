@@ -1,0 +1,518 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Setting the eBPF collector up: load the CO-RE object embedded in the binary, attach
+ * each program on its own (one failing never takes the others down), open one counting
+ * perf event per CPU per event into the PERF_EVENT_ARRAY, and turn on BPF run-time stats
+ * for self-accounting. Every part that cannot be set up says why.
+ */
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "bpf/bpf_internal.h"
+#include "bpf/cpulist.h"
+#include "bpf/fdinfo.h"
+#include "bpf/verifier_log.h"
+#include "perf/perf_events.h"
+#include "perfwatch.skel.h"
+#include "util/buf.h"
+#include "util/readfile.h"
+
+/* Environment knobs (documented in README "eBPF collector"). */
+#define PW_BPF_NO_STATS_ENV "PW_BPF_NO_STATS" /* 1: leave BPF run-time stats as they are */
+
+/*
+ * libbpf reports through one process-wide print callback without a user pointer. Library
+ * code does not log: the callback stays silent except while pw_bpf_load() collects the
+ * messages of its own thread to find out which program the verifier rejected and why.
+ */
+static __thread struct pw_buf *libbpf_capture;
+
+static int libbpf_print_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (libbpf_capture && level <= LIBBPF_INFO && libbpf_capture->len < 65536)
+		pw_buf_vprintf(libbpf_capture, fmt, ap);
+	return 0;
+}
+
+void pw_bpf_why(char *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, PW_BPF_WHY_MAX, fmt, ap);
+	va_end(ap);
+}
+
+static void read_online_cpus(const struct pw_env *env, bool *online, int ncpus)
+{
+	struct pw_buf b = { 0 };
+	long n;
+	int err;
+
+	n = pw_read_file_at(env->sys_fd, "devices/system/cpu/online", &b, 4096);
+	err = n < 0 ? (int)n : pw_cpulist_parse(b.data, (size_t)n, online, (size_t)ncpus);
+	pw_buf_free(&b);
+	if (err) /* unknown: try every possible CPU, offline ones fail with ENODEV/ENXIO */
+		for (int c = 0; c < ncpus; c++)
+			online[c] = true;
+}
+
+/* The program libbpf's messages say the verifier refused, with the verifier's reason. */
+static struct pw_bpf_prog_state *find_rejected(struct pw_bpf_ctx *ctx, const struct pw_buf *log, char *why)
+{
+	char name[64], verdict[PW_BPF_WHY_MAX - 32];
+
+	if (pw_verifier_verdict(log->data, log->len, name, sizeof(name), verdict, sizeof(verdict)))
+		return NULL;
+	for (uint32_t i = 0; i < ctx->n_progs; i++) {
+		if (strcmp(ctx->progs[i].name, name))
+			continue;
+		pw_bpf_why(why, "rejected by the verifier%s%s", verdict[0] ? ": " : "", verdict);
+		return &ctx->progs[i];
+	}
+	return NULL;
+}
+
+static void init_prog_table(struct pw_bpf_ctx *ctx, const bool *disabled, char (*disabled_why)[PW_BPF_WHY_MAX])
+{
+	struct bpf_program *prog;
+	uint32_t n = 0;
+
+	bpf_object__for_each_program(prog, ctx->skel->obj) {
+		struct pw_bpf_prog_state *ps;
+
+		if (n == PW_BPF_MAX_PROGS)
+			break;
+		ps = &ctx->progs[n];
+		memset(ps, 0, sizeof(*ps));
+		ps->prog = prog;
+		snprintf(ps->name, sizeof(ps->name), "%s", bpf_program__name(prog));
+		snprintf(ps->attach, sizeof(ps->attach), "%s", bpf_program__section_name(prog));
+		ps->reader = prog == ctx->skel->progs.pw_read_pmu;
+		if (disabled[n]) {
+			bpf_program__set_autoload(prog, false);
+			memcpy(ps->why, disabled_why[n], sizeof(ps->why));
+		}
+		n++;
+	}
+	ctx->n_progs = n;
+}
+
+/* Programs on tracepoints this kernel lacks are not loaded at all. */
+static void skip_missing_tracepoints(struct pw_bpf_ctx *ctx, const struct btf *vmlinux,
+				     bool *disabled, char (*disabled_why)[PW_BPF_WHY_MAX])
+{
+	char type[96];
+
+	for (uint32_t i = 0; i < ctx->n_progs; i++) {
+		const char *sec = ctx->progs[i].attach, *tp;
+
+		if (strncmp(sec, "tp_btf/", 7))
+			continue;
+		tp = sec + 7;
+		snprintf(type, sizeof(type), "btf_trace_%s", tp);
+		if (btf__find_by_name_kind(vmlinux, type, BTF_KIND_TYPEDEF) >= 0)
+			continue;
+		disabled[i] = true;
+		pw_bpf_why(disabled_why[i], "missing tracepoint: this kernel has no %s", tp);
+	}
+}
+
+static bool has_member(const struct btf *btf, const char *type, const char *member)
+{
+	const struct btf_member *m;
+	const struct btf_type *t;
+	int id = btf__find_by_name_kind(btf, type, BTF_KIND_STRUCT);
+
+	if (id < 0)
+		return false;
+	t = btf__type_by_id(btf, (__u32)id);
+	m = btf_members(t);
+	for (int i = 0; i < btf_vlen(t); i++, m++)
+		if (!strcmp(btf__name_by_offset(btf, m->name_off), member))
+			return true;
+	return false;
+}
+
+static int open_skeleton(struct pw_bpf_ctx *ctx, char *err, size_t errlen)
+{
+	int e;
+
+	ctx->skel = perfwatch_bpf__open();
+	if (!ctx->skel) {
+		e = -errno;
+		snprintf(err, errlen, "opening the BPF object: %s", strerror(-e));
+		return e;
+	}
+	ctx->skel->rodata->pw_nr_cpus = (__u32)ctx->ncpus;
+	e = bpf_map__set_max_entries(ctx->skel->maps.pmu_events, (__u32)(PW_PMU_SLOTS * ctx->ncpus));
+	if (e) {
+		snprintf(err, errlen, "sizing the perf event map: %s", strerror(-e));
+		perfwatch_bpf__destroy(ctx->skel);
+		ctx->skel = NULL;
+		return e;
+	}
+	return 0;
+}
+
+static const char *load_hint(int e)
+{
+	if (e == -EPERM || e == -EACCES)
+		return " (needs root, or CAP_BPF and CAP_PERFMON; kernel.unprivileged_bpf_disabled does not allow it otherwise)";
+	if (e == -ENOMEM)
+		return " (out of memory, or RLIMIT_MEMLOCK too low on an old kernel)";
+	return "";
+}
+
+/*
+ * Opens and loads the object. A program the verifier rejects is left out and the load
+ * retried, so one bad program costs only itself.
+ */
+static int load_object(struct pw_bpf_ctx *ctx, char *err, size_t errlen)
+{
+	bool disabled[PW_BPF_MAX_PROGS] = { false };
+	char disabled_why[PW_BPF_MAX_PROGS][PW_BPF_WHY_MAX];
+	struct pw_buf log = { 0 };
+	struct btf *vmlinux;
+	int e = 0;
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		snprintf(err, errlen, "this kernel has no BTF (/sys/kernel/btf/vmlinux: %s); CO-RE needs CONFIG_DEBUG_INFO_BTF=y",
+			 strerror(errno));
+		return -ENOTSUP;
+	}
+	libbpf_set_print(libbpf_print_quiet);
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux) {
+		e = -errno;
+		snprintf(err, errlen, "reading the kernel's BTF: %s", strerror(-e));
+		return e;
+	}
+	e = open_skeleton(ctx, err, errlen);
+	if (e)
+		goto out_free_btf;
+	init_prog_table(ctx, disabled, disabled_why);
+	skip_missing_tracepoints(ctx, vmlinux, disabled, disabled_why);
+	if (!has_member(vmlinux, "sched_info", "last_queued"))
+		pw_bpf_why(ctx->runq_why, "this kernel has no sched_info.last_queued (CONFIG_SCHED_INFO)");
+
+	for (uint32_t attempt = 0; attempt <= ctx->n_progs; attempt++) {
+		struct pw_bpf_prog_state *bad;
+		char why[PW_BPF_WHY_MAX] = "";
+
+		if (attempt) {
+			perfwatch_bpf__destroy(ctx->skel);
+			ctx->skel = NULL;
+			e = open_skeleton(ctx, err, errlen);
+			if (e)
+				goto out_free_btf;
+		}
+		init_prog_table(ctx, disabled, disabled_why);
+		pw_buf_clear(&log);
+		libbpf_capture = &log;
+		e = perfwatch_bpf__load(ctx->skel);
+		libbpf_capture = NULL;
+		if (!e)
+			break;
+		/* the verifier answers EACCES too: a named program is a rejection, not a permission */
+		bad = log.data && e != -EPERM ? find_rejected(ctx, &log, why) : NULL;
+		if (!bad) {
+			snprintf(err, errlen, "loading BPF programs: %s%s", strerror(-e), load_hint(e));
+			goto out_destroy;
+		}
+		disabled[bad - ctx->progs] = true;
+		memcpy(disabled_why[bad - ctx->progs], why, sizeof(why));
+	}
+	if (e) {
+		snprintf(err, errlen, "loading BPF programs: %s", strerror(-e));
+		goto out_destroy;
+	}
+	for (uint32_t i = 0; i < ctx->n_progs; i++) {
+		ctx->progs[i].loaded = bpf_program__fd(ctx->progs[i].prog) >= 0 && !disabled[i];
+		if (ctx->progs[i].reader && ctx->progs[i].loaded)
+			ctx->reader = &ctx->progs[i];
+	}
+	pw_buf_free(&log);
+	btf__free(vmlinux);
+	return 0;
+out_destroy:
+	perfwatch_bpf__destroy(ctx->skel);
+	ctx->skel = NULL;
+out_free_btf:
+	pw_buf_free(&log);
+	btf__free(vmlinux);
+	return e;
+}
+
+static void attach_programs(struct pw_bpf_ctx *ctx)
+{
+	for (uint32_t i = 0; i < ctx->n_progs; i++) {
+		struct pw_bpf_prog_state *ps = &ctx->progs[i];
+		struct bpf_link *link;
+
+		if (!ps->loaded || ps->reader)
+			continue;
+		link = bpf_program__attach(ps->prog);
+		if (!link) {
+			int e = errno;
+
+			pw_bpf_why(ps->why, "attaching to %s: %s%s", ps->attach, strerror(e),
+				e == ENOENT ? " (tracepoint not found)" : "");
+			continue;
+		}
+		ps->link = link;
+		ps->attached = true;
+	}
+}
+
+static int perf_event_open(struct perf_event_attr *attr, int cpu)
+{
+	return (int)syscall(SYS_perf_event_open, attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+static void perf_open_why(char *why, const struct pw_env *env, int e, int cpu)
+{
+	unsigned long long paranoid = 0;
+
+	switch (e) {
+	case ENOENT:
+		pw_bpf_why(why, "no PMU: perf_event_open: ENOENT (this CPU or VM exposes no such hardware counter)");
+		break;
+	case EOPNOTSUPP:
+		pw_bpf_why(why, "not supported by the PMU (perf_event_open: EOPNOTSUPP)");
+		break;
+	case EACCES:
+	case EPERM:
+		if (pw_read_u64_at(env->proc_fd, "sys/kernel/perf_event_paranoid", &paranoid) == 0)
+			pw_bpf_why(why, "not permitted: kernel.perf_event_paranoid=%lld and no CAP_PERFMON (%s)",
+				(long long)paranoid, strerror(e));
+		else
+			pw_bpf_why(why, "not permitted: no CAP_PERFMON (%s)", strerror(e));
+		break;
+	case EMFILE:
+	case ENFILE:
+		pw_bpf_why(why, "out of file descriptors (%s)", strerror(e));
+		break;
+	default:
+		pw_bpf_why(why, "perf_event_open on CPU %d: %s", cpu, strerror(e));
+	}
+}
+
+/* One counting perf event per online CPU per slot, stored in the PERF_EVENT_ARRAY. */
+static void open_perf_events(struct pw_bpf_ctx *ctx, const struct pw_env *env)
+{
+	int map_fd = bpf_map__fd(ctx->skel->maps.pmu_events);
+
+	for (int s = 0; s < PW_PMU_SLOTS; s++) {
+		struct pw_pmu_slot *slot = &ctx->slots[s];
+		const struct pw_perf_event_def *def;
+		struct perf_event_attr attr;
+		bool standin;
+
+		slot->event = s == 0 ? 0 : 3 + s; /* cpu-clock, then cycles.. in table order */
+		def = &pw_perf_event_defs[slot->event];
+		standin = ctx->test_sw && def->hardware;
+		memset(&attr, 0, sizeof(attr));
+		attr.size = sizeof(attr);
+		attr.type = standin ? PERF_TYPE_SOFTWARE : def->type;
+		attr.config = standin ? def->standin_config : def->config;
+		attr.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
+		if (!ctx->reader) {
+			pw_bpf_why(slot->why, "the reader program pw_read_pmu did not load (see bpf.programs)");
+			continue;
+		}
+		for (int c = 0; c < ctx->ncpus; c++) {
+			__u32 key = (__u32)pw_pmu_index(ctx, s, c);
+			int fd, e;
+
+			if (!ctx->online[c])
+				continue;
+			fd = perf_event_open(&attr, c);
+			if (fd < 0) {
+				e = errno;
+				if (e != ENODEV && !slot->why[0]) /* ENODEV: the CPU went offline */
+					perf_open_why(slot->why, env, e, c);
+				continue;
+			}
+			/* the map holds the event from now on: our fd is not needed */
+			e = bpf_map_update_elem(map_fd, &key, &fd, BPF_ANY) ? errno : 0;
+			close(fd);
+			if (e) {
+				if (!slot->why[0])
+					pw_bpf_why(slot->why, "storing the perf event in the BPF map: %s", strerror(e));
+				continue;
+			}
+			slot->cpus++;
+		}
+	}
+}
+
+/*
+ * BPF run-time stats for self-accounting. Our own BPF_ENABLE_STATS reference keeps them on
+ * for as long as we run, whoever else turns them off; without CAP_SYS_ADMIN only the
+ * sysctl can, and each read looks at it again (pw_bpf_stats_enabled).
+ */
+static void enable_stats(struct pw_bpf_ctx *ctx)
+{
+	const char *no = getenv(PW_BPF_NO_STATS_ENV);
+	int fd;
+
+	ctx->stats_fd = -1;
+	if (no && !strcmp(no, "1")) {
+		pw_bpf_why(ctx->stats_why, "left off (" PW_BPF_NO_STATS_ENV "=1); kernel.bpf_stats_enabled=1 turns them on");
+		return;
+	}
+	fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (fd < 0) {
+		pw_bpf_why(ctx->stats_why, "BPF_ENABLE_STATS: %s (needs CAP_SYS_ADMIN, or sysctl kernel.bpf_stats_enabled=1)",
+			   strerror(errno));
+		return;
+	}
+	ctx->stats_fd = fd;
+}
+
+bool pw_bpf_stats_enabled(const struct pw_bpf_ctx *ctx, const struct pw_env *env)
+{
+	unsigned long long on = 0;
+
+	if (ctx->stats_fd >= 0)
+		return true;
+	return pw_read_u64_at(env->proc_fd, "sys/kernel/bpf_stats_enabled", &on) == 0 && on;
+}
+
+/* What the maps cost: memlock from /proc/self/fdinfo of each map fd. */
+static void account_maps(struct pw_bpf_ctx *ctx, const struct pw_env *env)
+{
+	struct pw_buf b = { 0 };
+	struct bpf_map *map;
+	char path[64];
+
+	bpf_object__for_each_map(map, ctx->skel->obj) {
+		uint64_t memlock;
+		int fd = bpf_map__fd(map);
+
+		if (fd < 0)
+			continue;
+		ctx->n_maps++;
+		snprintf(path, sizeof(path), "self/fdinfo/%d", fd);
+		if (pw_read_file_at(env->proc_fd, path, &b, 65536) > 0 &&
+		    pw_fdinfo_u64(b.data, b.len, "memlock", &memlock) == 0)
+			ctx->map_memory_bytes += memlock;
+	}
+	pw_buf_free(&b);
+}
+
+static int alloc_state(struct pw_bpf_ctx *ctx)
+{
+	size_t n = (size_t)ctx->ncpus;
+
+	ctx->online = calloc(n, sizeof(*ctx->online));
+	ctx->pmu_cpu_ok = calloc(n, sizeof(*ctx->pmu_cpu_ok));
+	ctx->pmu_prev = calloc(PW_PMU_SLOTS * n, sizeof(*ctx->pmu_prev));
+	ctx->pmu_cur = calloc(PW_PMU_SLOTS * n, sizeof(*ctx->pmu_cur));
+	ctx->cpu_prev = calloc(n, sizeof(*ctx->cpu_prev));
+	ctx->cpu_cur = calloc(n, sizeof(*ctx->cpu_cur));
+	ctx->blk_prev = calloc(PW_BPF_BLK_MAX, sizeof(*ctx->blk_prev));
+	ctx->blk_cur = calloc(PW_BPF_BLK_MAX, sizeof(*ctx->blk_cur));
+	ctx->net_prev = calloc(PW_BPF_NET_MAX, sizeof(*ctx->net_prev));
+	ctx->net_cur = calloc(PW_BPF_NET_MAX, sizeof(*ctx->net_cur));
+	/* the largest per-CPU value, for every CPU */
+	ctx->percpu_buf = calloc(n, sizeof(struct pw_blk_counters));
+	if (!ctx->online || !ctx->pmu_cpu_ok || !ctx->pmu_prev || !ctx->pmu_cur || !ctx->cpu_prev ||
+	    !ctx->cpu_cur || !ctx->blk_prev || !ctx->blk_cur || !ctx->net_prev || !ctx->net_cur ||
+	    !ctx->percpu_buf)
+		return -ENOMEM;
+	return 0;
+}
+
+static void free_state(struct pw_bpf_ctx *ctx)
+{
+	free(ctx->online);
+	free(ctx->pmu_cpu_ok);
+	free(ctx->pmu_prev);
+	free(ctx->pmu_cur);
+	free(ctx->cpu_prev);
+	free(ctx->cpu_cur);
+	free(ctx->blk_prev);
+	free(ctx->blk_cur);
+	free(ctx->net_prev);
+	free(ctx->net_cur);
+	free(ctx->percpu_buf);
+}
+
+static uint32_t own_netns_inode(const struct pw_env *env)
+{
+	struct stat st;
+
+	if (fstatat(env->proc_fd, "self/ns/net", &st, 0))
+		return 0;
+	return (uint32_t)st.st_ino;
+}
+
+int pw_bpf_load(struct pw_bpf_ctx *ctx, const struct pw_env *env, char *err, size_t errlen)
+{
+	const char *sw = getenv(PW_TEST_SOFTWARE_EVENTS_ENV);
+	bool attached = false;
+	int e;
+
+	ctx->stats_fd = -1;
+	ctx->test_sw = sw && !strcmp(sw, "1");
+	ctx->ncpus = libbpf_num_possible_cpus();
+	if (ctx->ncpus <= 0) {
+		snprintf(err, errlen, "cannot tell the number of possible CPUs: %s", strerror(-ctx->ncpus));
+		return ctx->ncpus < 0 ? ctx->ncpus : -EINVAL;
+	}
+	e = alloc_state(ctx);
+	if (e) {
+		snprintf(err, errlen, "out of memory");
+		goto out_free;
+	}
+	read_online_cpus(env, ctx->online, ctx->ncpus);
+	ctx->own_netns = own_netns_inode(env);
+	e = load_object(ctx, err, errlen);
+	if (e)
+		goto out_free;
+	attach_programs(ctx);
+	open_perf_events(ctx, env);
+	for (uint32_t i = 0; i < ctx->n_progs; i++)
+		attached |= ctx->progs[i].attached;
+	if (!attached && !ctx->slots[0].cpus) {
+		snprintf(err, errlen, "no BPF program attached and no perf event opened (%s: %s)",
+			 ctx->progs[0].name, ctx->progs[0].why);
+		e = -ENOTSUP;
+		goto out_unload;
+	}
+	enable_stats(ctx);
+	account_maps(ctx, env);
+	return 0;
+out_unload:
+	pw_bpf_unload(ctx);
+	return e;
+out_free:
+	free_state(ctx);
+	memset(ctx, 0, sizeof(*ctx));
+	return e;
+}
+
+void pw_bpf_unload(struct pw_bpf_ctx *ctx)
+{
+	for (uint32_t i = 0; i < ctx->n_progs; i++)
+		bpf_link__destroy(ctx->progs[i].link);
+	perfwatch_bpf__destroy(ctx->skel); /* maps, and with them the perf events */
+	if (ctx->stats_fd >= 0)
+		close(ctx->stats_fd);
+	free_state(ctx);
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->stats_fd = -1;
+}

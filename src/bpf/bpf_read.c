@@ -1,0 +1,585 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One interval of the eBPF collector: run the reader program on each CPU (it copies that
+ * CPU's perf event counts into pmu_values), drain every map, and turn the monotonically
+ * increasing counters into counts over the interval. Maps are only ever read here.
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bpf/bpf_internal.h"
+#include "bpf/perf_scale.h"
+#include "perf/perf_events.h"
+#include "perfwatch.skel.h"
+#include "util/timeutil.h"
+
+_Static_assert(PW_HIST_SLOTS == PW_BPF_HIST_SLOTS, "histogram sizes of the two sides differ");
+_Static_assert((int)PW_BLK_OPS == (int)PW_BPF_BLK_OPS, "block op classes of the two sides differ");
+
+static uint64_t sub_sat(uint64_t cur, uint64_t prev)
+{
+	return cur >= prev ? cur - prev : 0;
+}
+
+static void hist_delta(struct pw_bpf_hist *out, const struct pw_hist *cur, const struct pw_hist *prev)
+{
+	for (int i = 0; i < PW_HIST_SLOTS; i++)
+		out->slots[i] = sub_sat(cur->slots[i], prev->slots[i]);
+	out->count = sub_sat(cur->count, prev->count);
+	out->sum_ns = sub_sat(cur->sum_ns, prev->sum_ns);
+}
+
+static void hist_add(struct pw_hist *sum, const struct pw_hist *v)
+{
+	for (int i = 0; i < PW_HIST_SLOTS; i++)
+		sum->slots[i] += v->slots[i];
+	sum->count += v->count;
+	sum->sum_ns += v->sum_ns;
+}
+
+static const struct pw_bpf_prog_state *prog_by_name(const struct pw_bpf_ctx *ctx, const char *name)
+{
+	for (uint32_t i = 0; i < ctx->n_progs; i++)
+		if (!strcmp(ctx->progs[i].name, name))
+			return &ctx->progs[i];
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- perf events */
+static void run_reader(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
+{
+	int fd = ctx->reader ? bpf_program__fd(ctx->reader->prog) : -1;
+
+	for (int c = 0; c < ctx->ncpus; c++) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .flags = BPF_F_TEST_RUN_ON_CPU, .cpu = (__u32)c);
+		int e;
+
+		ctx->pmu_cpu_ok[c] = false;
+		if (fd < 0 || !ctx->online[c])
+			continue;
+		e = bpf_prog_test_run_opts(fd, &opts) ? errno : 0;
+		if (e == ENXIO)
+			continue; /* went offline: its events count nothing */
+		if (e) {
+			if (!b->pmu_read_error[0])
+				snprintf(b->pmu_read_error, sizeof(b->pmu_read_error),
+					 "running pw_read_pmu on CPU %d: %s", c, strerror(e));
+			continue;
+		}
+		ctx->pmu_cpu_ok[c] = true;
+	}
+}
+
+/* Reads slot s of pmu_values for every CPU into pmu_cur. */
+static int fetch_slot(struct pw_bpf_ctx *ctx, int s)
+{
+	struct pw_pmu_value *v = ctx->percpu_buf;
+	__u32 key = (__u32)s;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(ctx->skel->maps.pmu_values), &key, v))
+		return -errno;
+	for (int c = 0; c < ctx->ncpus; c++)
+		ctx->pmu_cur[pw_pmu_index(ctx, s, c)] = v[c];
+	return 0;
+}
+
+static void set_event(struct pw_perf *p, int idx, double value, double ratio)
+{
+	struct pw_perf_event *e = &p->events[idx];
+
+	e->counted = true;
+	e->value = value;
+	e->unit = pw_perf_event_defs[idx].unit;
+	e->running_ratio = ratio;
+}
+
+static void read_pmu(struct pw_bpf_ctx *ctx, struct snapshot *out, struct pw_bpf *b)
+{
+	bool any_online_failed = false;
+
+	for (int c = 0; c < ctx->ncpus; c++)
+		if (ctx->online[c] && !ctx->pmu_cpu_ok[c] && b->pmu_read_error[0])
+			any_online_failed = true;
+
+	for (int s = 0; s < PW_PMU_SLOTS; s++) {
+		const struct pw_pmu_slot *slot = &ctx->slots[s];
+		struct pw_scaled_sum sum = { 0 };
+		bool bad = any_online_failed;
+		int e;
+
+		if (!slot->cpus)
+			continue;
+		e = fetch_slot(ctx, s);
+		if (e) {
+			if (!b->pmu_read_error[0])
+				snprintf(b->pmu_read_error, sizeof(b->pmu_read_error),
+					 "reading pmu_values: %s", strerror(-e));
+			set_event(&out->perf, slot->event, NAN, NAN);
+			continue;
+		}
+		for (int c = 0; c < ctx->ncpus; c++) {
+			int i = pw_pmu_index(ctx, s, c);
+			struct pw_pmu_value *cur = &ctx->pmu_cur[i], *prev = &ctx->pmu_prev[i];
+			struct pw_pmu_reading rc, rp;
+			struct pw_scaled_sum one = { 0 };
+
+			if (!ctx->pmu_cpu_ok[c])
+				continue;
+			if (cur->err == -ENOENT && !cur->reads)
+				continue; /* no event on this CPU (it was offline at start) */
+			if (cur->err || cur->reads == prev->reads) {
+				bad = true; /* this CPU's count is stale: the interval is unknown */
+				if (!b->pmu_read_error[0])
+					snprintf(b->pmu_read_error, sizeof(b->pmu_read_error),
+						 "bpf_perf_event_read_value (%s, CPU %d): %s",
+						 pw_perf_event_names[slot->event], c,
+						 cur->err ? strerror((int)-cur->err) : "no new reading");
+				continue;
+			}
+			rc = (struct pw_pmu_reading){ cur->counter, cur->enabled, cur->running };
+			rp = (struct pw_pmu_reading){ prev->counter, prev->enabled, prev->running };
+			pw_scaled_sum_add(&sum, &rp, &rc);
+			if (s == 0) {
+				pw_scaled_sum_add(&one, &rp, &rc);
+				for (uint32_t k = 0; k < b->n_cpus; k++)
+					if (b->cpus[k].cpu == (uint32_t)c)
+						b->cpus[k].cpu_clock_ms = pw_scaled_sum_value(&one) / 1e6;
+			}
+			*prev = *cur;
+		}
+		double value = bad ? NAN : pw_scaled_sum_value(&sum);
+
+		if (s == 0)
+			value /= 1e6; /* cpu-clock counts ns; perf stat shows msec */
+		set_event(&out->perf, slot->event, value, pw_scaled_sum_ratio(&sum));
+	}
+}
+
+/* ---------------------------------------------------------------- per-CPU counters */
+static int read_cpu_counters(struct pw_bpf_ctx *ctx, struct snapshot *out, struct pw_bpf *b)
+{
+	struct pw_cpu_counters *v = ctx->percpu_buf, total = { 0 };
+	const struct pw_bpf_prog_state *sw, *mig, *pfu, *pfk;
+	__u32 key = 0;
+	uint32_t n = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(ctx->skel->maps.cpu_counters), &key, v))
+		return -errno;
+	memcpy(ctx->cpu_cur, v, (size_t)ctx->ncpus * sizeof(*v));
+	for (int c = 0; c < ctx->ncpus; c++) {
+		const struct pw_cpu_counters *cur = &ctx->cpu_cur[c], *prev = &ctx->cpu_prev[c];
+		struct pw_cpu_counters d = {
+			.ctx_switches = sub_sat(cur->ctx_switches, prev->ctx_switches),
+			.migrations = sub_sat(cur->migrations, prev->migrations),
+			.faults_user = sub_sat(cur->faults_user, prev->faults_user),
+			.faults_kernel = sub_sat(cur->faults_kernel, prev->faults_kernel),
+		};
+
+		/* every CPU counts into the perf totals, one that went offline meanwhile too */
+		total.ctx_switches += d.ctx_switches;
+		total.migrations += d.migrations;
+		total.faults_user += d.faults_user;
+		total.faults_kernel += d.faults_kernel;
+		if (!ctx->online[c])
+			continue;
+		b->cpus[n++] = (struct pw_bpf_cpu){
+			.cpu = (uint32_t)c,
+			.context_switches = d.ctx_switches,
+			.migrations = d.migrations,
+			.faults_user = d.faults_user,
+			.faults_kernel = d.faults_kernel,
+			.cpu_clock_ms = NAN,
+		};
+	}
+	b->n_cpus = n;
+	memcpy(ctx->cpu_prev, ctx->cpu_cur, (size_t)ctx->ncpus * sizeof(*v));
+
+	sw = prog_by_name(ctx, "pw_sched_switch");
+	mig = prog_by_name(ctx, "pw_sched_migrate_task");
+	pfu = prog_by_name(ctx, "pw_page_fault_user");
+	pfk = prog_by_name(ctx, "pw_page_fault_kernel");
+	if (sw && sw->attached)
+		set_event(&out->perf, 1, (double)total.ctx_switches, 1.0);
+	if (mig && mig->attached)
+		set_event(&out->perf, 2, (double)total.migrations, 1.0);
+	if (pfu && pfu->attached && pfk && pfk->attached)
+		set_event(&out->perf, 3, (double)(total.faults_user + total.faults_kernel), 1.0);
+	return 0;
+}
+
+static int read_runq(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
+{
+	struct pw_hist *v = ctx->percpu_buf, sum = { 0 };
+	const struct pw_bpf_prog_state *sw;
+	__u32 key = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(ctx->skel->maps.runq_hist), &key, v))
+		return -errno;
+	for (int c = 0; c < ctx->ncpus; c++)
+		hist_add(&sum, &v[c]);
+	hist_delta(&b->runq, &sum, &ctx->runq_prev);
+	ctx->runq_prev = sum;
+	sw = prog_by_name(ctx, "pw_sched_switch");
+	if (ctx->runq_why[0])
+		memcpy(b->runq_why, ctx->runq_why, sizeof(b->runq_why));
+	else if (!sw || !sw->attached)
+		pw_bpf_why(b->runq_why, "pw_sched_switch: %s",
+			 sw && sw->why[0] ? sw->why : "not attached");
+	else
+		b->runq_why[0] = '\0';
+	return 0;
+}
+
+static int read_drops(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
+{
+	struct pw_drops *v = ctx->percpu_buf;
+	__u32 key = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(ctx->skel->maps.drops), &key, v))
+		return -errno;
+	memset(&b->drops, 0, sizeof(b->drops));
+	for (int c = 0; c < ctx->ncpus; c++) {
+		b->drops.blk_start_full += v[c].blk_start_full;
+		b->drops.blk_dev_full += v[c].blk_dev_full;
+		b->drops.net_full += v[c].net_full;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- block devices */
+static int cmp_blk(const void *a, const void *b)
+{
+	__u32 x = ((const struct pw_blk_row *)a)->dev, y = ((const struct pw_blk_row *)b)->dev;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The kernel's name for a disk: /sys/dev/block/MAJ:MIN links to .../block/<name>. */
+static void blk_name(const struct pw_env *env, uint32_t major, uint32_t minor, char *name, size_t len)
+{
+	char path[48], target[512];
+	const char *base;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "dev/block/%u:%u", major, minor);
+	n = readlinkat(env->sys_fd, path, target, sizeof(target) - 1);
+	if (n <= 0) {
+		snprintf(name, len, "%u:%u", major, minor);
+		return;
+	}
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	if (strlen(base) >= len) /* not a name the kernel gives a disk: keep the numbers */
+		snprintf(name, len, "%u:%u", major, minor);
+	else
+		memcpy(name, base, strlen(base) + 1);
+}
+
+static int read_block(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct pw_bpf *b)
+{
+	int fd = bpf_map__fd(ctx->skel->maps.blk_stats);
+	struct pw_blk_counters *v = ctx->percpu_buf;
+	__u32 key, next, *prevp = NULL;
+	uint32_t n = 0;
+	int e;
+
+	while (n < PW_BPF_BLK_MAX && !bpf_map_get_next_key(fd, prevp, &next)) {
+		key = next;
+		prevp = &key;
+		if (bpf_map_lookup_elem(fd, &key, v))
+			continue; /* deleted meanwhile (never by us) */
+		struct pw_blk_row *row = &ctx->blk_cur[n++];
+
+		memset(row, 0, sizeof(*row));
+		row->dev = key;
+		for (int c = 0; c < ctx->ncpus; c++) {
+			for (int o = 0; o < PW_BLK_OPS; o++) {
+				row->c.requests[o] += v[c].requests[o];
+				row->c.bytes[o] += v[c].bytes[o];
+			}
+			row->c.errors += v[c].errors;
+			hist_add(&row->c.latency, &v[c].latency);
+		}
+	}
+	qsort(ctx->blk_cur, n, sizeof(*ctx->blk_cur), cmp_blk);
+	e = pw_array_reserve(&b->block, &b->cap_block, n, sizeof(*b->block));
+	if (e)
+		return e;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct pw_blk_row *cur = &ctx->blk_cur[i];
+		const struct pw_blk_row *prev = bsearch(cur, ctx->blk_prev, ctx->n_blk_prev,
+							sizeof(*ctx->blk_prev), cmp_blk);
+		static const struct pw_blk_row zero;
+		struct pw_bpf_blockdev *d = &b->block[i];
+
+		if (!prev)
+			prev = &zero;
+		memset(d, 0, sizeof(*d));
+		d->major = cur->dev >> 20;
+		d->minor = cur->dev & 0xfffff;
+		blk_name(env, d->major, d->minor, d->name, sizeof(d->name));
+		for (int o = 0; o < PW_BLK_OPS; o++) {
+			d->requests[o] = sub_sat(cur->c.requests[o], prev->c.requests[o]);
+			d->bytes[o] = sub_sat(cur->c.bytes[o], prev->c.bytes[o]);
+		}
+		d->errors = sub_sat(cur->c.errors, prev->c.errors);
+		hist_delta(&d->latency, &cur->c.latency, &prev->c.latency);
+	}
+	b->n_block = n;
+	struct pw_blk_row *t = ctx->blk_prev;
+
+	ctx->blk_prev = ctx->blk_cur;
+	ctx->blk_cur = t;
+	ctx->n_blk_prev = n;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- network interfaces */
+static int cmp_net(const void *a, const void *b)
+{
+	const struct pw_net_key *x = &((const struct pw_net_row *)a)->key;
+	const struct pw_net_key *y = &((const struct pw_net_row *)b)->key;
+
+	if (x->netns != y->netns)
+		return x->netns < y->netns ? -1 : 1;
+	return x->ifindex < y->ifindex ? -1 : x->ifindex > y->ifindex;
+}
+
+static int read_net(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
+{
+	int fd = bpf_map__fd(ctx->skel->maps.net_stats);
+	struct pw_net_counters *v = ctx->percpu_buf;
+	struct pw_net_key key, next, *prevp = NULL;
+	uint32_t n = 0;
+	int e;
+
+	while (n < PW_BPF_NET_MAX && !bpf_map_get_next_key(fd, prevp, &next)) {
+		key = next;
+		prevp = &key;
+		if (bpf_map_lookup_elem(fd, &key, v))
+			continue;
+		struct pw_net_row *row = &ctx->net_cur[n++];
+
+		memset(row, 0, sizeof(*row));
+		row->key = key;
+		for (int c = 0; c < ctx->ncpus; c++) {
+			row->c.tx_packets += v[c].tx_packets;
+			row->c.tx_bytes += v[c].tx_bytes;
+			row->c.rx_packets += v[c].rx_packets;
+			row->c.rx_bytes += v[c].rx_bytes;
+		}
+	}
+	qsort(ctx->net_cur, n, sizeof(*ctx->net_cur), cmp_net);
+	e = pw_array_reserve(&b->net, &b->cap_net, n, sizeof(*b->net));
+	if (e)
+		return e;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct pw_net_row *cur = &ctx->net_cur[i];
+		const struct pw_net_row *prev = bsearch(cur, ctx->net_prev, ctx->n_net_prev,
+							sizeof(*ctx->net_prev), cmp_net);
+		static const struct pw_net_row zero;
+		struct pw_bpf_netif *f = &b->net[i];
+		char ifname[IF_NAMESIZE];
+
+		if (!prev)
+			prev = &zero;
+		memset(f, 0, sizeof(*f));
+		f->ifindex = cur->key.ifindex;
+		f->netns = cur->key.netns;
+		f->own_netns = ctx->own_netns && cur->key.netns == ctx->own_netns;
+		if (f->own_netns && if_indextoname(f->ifindex, ifname))
+			snprintf(f->name, sizeof(f->name), "%s", ifname);
+		else if (f->own_netns)
+			snprintf(f->name, sizeof(f->name), "if%u", f->ifindex); /* gone since */
+		else
+			snprintf(f->name, sizeof(f->name), "if%u@netns%u", f->ifindex, f->netns);
+		f->tx_packets = sub_sat(cur->c.tx_packets, prev->c.tx_packets);
+		f->tx_bytes = sub_sat(cur->c.tx_bytes, prev->c.tx_bytes);
+		f->rx_packets = sub_sat(cur->c.rx_packets, prev->c.rx_packets);
+		f->rx_bytes = sub_sat(cur->c.rx_bytes, prev->c.rx_bytes);
+	}
+	b->n_net = n;
+	struct pw_net_row *t = ctx->net_prev;
+
+	ctx->net_prev = ctx->net_cur;
+	ctx->net_cur = t;
+	ctx->n_net_prev = n;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- self-accounting */
+static void read_programs(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
+{
+	b->n_progs = 0;
+	for (uint32_t i = 0; i < ctx->n_progs && i < PW_BPF_MAX_PROGS; i++) {
+		struct pw_bpf_prog_state *ps = &ctx->progs[i];
+		struct pw_bpf_prog *p = &b->progs[b->n_progs++];
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+
+		memset(p, 0, sizeof(*p));
+		snprintf(p->name, sizeof(p->name), "%s", ps->name);
+		snprintf(p->attach, sizeof(p->attach), "%s", ps->reader ? "test_run, on each CPU" : ps->attach);
+		p->attached = ps->reader ? ps->loaded : ps->attached;
+		memcpy(p->why, ps->why, sizeof(p->why));
+		if (!ps->loaded)
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(ps->prog), &info, &len))
+			continue;
+		p->run_count_total = info.run_cnt;
+		p->run_time_ns_total = info.run_time_ns;
+		p->recursion_misses_total = info.recursion_misses;
+		p->runs = sub_sat(info.run_cnt, ps->prev_run_cnt);
+		p->run_time_ns = sub_sat(info.run_time_ns, ps->prev_run_time_ns);
+		ps->prev_run_cnt = info.run_cnt;
+		ps->prev_run_time_ns = info.run_time_ns;
+	}
+}
+
+/* ---------------------------------------------------------------- capability report */
+static void tracepoint_event(const struct pw_bpf_ctx *ctx, struct pw_bpf_event *e, const char *prog1,
+			     const char *prog2)
+{
+	const char *names[2] = { prog1, prog2 };
+
+	e->source = "tracepoint";
+	e->counted = true;
+	for (int i = 0; i < 2 && names[i]; i++) {
+		const struct pw_bpf_prog_state *ps = prog_by_name(ctx, names[i]);
+
+		if (ps && ps->attached)
+			continue;
+		e->counted = false;
+		if (!e->why[0])
+			pw_bpf_why(e->why, "%s: %s", names[i],
+				 ps && ps->why[0] ? ps->why : "not attached");
+	}
+	if (e->counted) {
+		for (int c = 0; c < ctx->ncpus; c++)
+			e->cpus += ctx->online[c];
+	}
+}
+
+static void fill_capabilities(const struct pw_bpf_ctx *ctx, struct pw_bpf *b)
+{
+	memset(b->events, 0, sizeof(b->events));
+	tracepoint_event(ctx, &b->events[1], "pw_sched_switch", NULL);
+	tracepoint_event(ctx, &b->events[2], "pw_sched_migrate_task", NULL);
+	tracepoint_event(ctx, &b->events[3], "pw_page_fault_user", "pw_page_fault_kernel");
+	for (int s = 0; s < PW_PMU_SLOTS; s++) {
+		const struct pw_pmu_slot *slot = &ctx->slots[s];
+		struct pw_bpf_event *e = &b->events[slot->event];
+		const struct pw_perf_event_def *def = &pw_perf_event_defs[slot->event];
+
+		e->source = "perf_event";
+		e->counted = slot->cpus > 0;
+		e->cpus = slot->cpus;
+		e->standin = ctx->test_sw && def->hardware ? def->standin : NULL;
+		memcpy(e->why, slot->why, sizeof(e->why));
+	}
+}
+
+/* perf.error: the events that could not be counted, grouped by reason. */
+static void describe_missing(const struct pw_bpf *b, struct pw_perf *p)
+{
+	bool done[PW_PERF_NUM_EVENTS] = { false };
+	size_t used = 0, cap = sizeof(p->error);
+	int missing = 0;
+
+	for (int i = 0; i < PW_PERF_NUM_EVENTS; i++)
+		missing += !b->events[i].counted;
+	p->available = missing == 0;
+	if (!missing) {
+		if (b->test_software_events)
+			snprintf(p->error, cap, "test mode (" PW_TEST_SOFTWARE_EVENTS_ENV "=1): the 13 hardware "
+				 "events count software stand-ins, see bpf.events");
+		return;
+	}
+	used = (size_t)snprintf(p->error, cap, "%d of %d events not counted: ", missing, PW_PERF_NUM_EVENTS);
+	for (int i = 0; i < PW_PERF_NUM_EVENTS && used < cap; i++) {
+		const char *why = b->events[i].why;
+		bool first = true;
+
+		if (b->events[i].counted || done[i])
+			continue;
+		if (used > 0 && p->error[used - 1] != ' ')
+			used += (size_t)snprintf(p->error + used, cap - used, "; ");
+		for (int j = i; j < PW_PERF_NUM_EVENTS && used < cap; j++) {
+			if (b->events[j].counted || done[j] || strcmp(b->events[j].why, why))
+				continue;
+			done[j] = true;
+			used += (size_t)snprintf(p->error + used, cap - used, "%s%s", first ? "" : ", ",
+						 pw_perf_event_names[j]);
+			first = false;
+		}
+		if (used < cap)
+			used += (size_t)snprintf(p->error + used, cap - used, " (%s)", why[0] ? why : "unknown reason");
+	}
+}
+
+int pw_bpf_read(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct snapshot *out, char *err, size_t errlen)
+{
+	uint64_t now = pw_mono_ns();
+	struct pw_bpf *b = out->bpf;
+	int e;
+
+	if (!b) {
+		b = calloc(1, sizeof(*b));
+		if (!b) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		out->bpf = b;
+	}
+	out->bpf_valid = false;
+	b->interval_s = (double)(now - ctx->prev_ns) / 1e9;
+	ctx->prev_ns = now;
+	b->test_software_events = ctx->test_sw;
+	b->pmu_read_error[0] = '\0';
+	b->stats_enabled = pw_bpf_stats_enabled(ctx, env);
+	if (b->stats_enabled)
+		b->stats_why[0] = '\0';
+	else
+		memcpy(b->stats_why, ctx->stats_why, sizeof(b->stats_why));
+	b->n_maps = ctx->n_maps;
+	b->map_memory_bytes = ctx->map_memory_bytes;
+
+	e = pw_array_reserve(&b->cpus, &b->cap_cpus, (uint32_t)ctx->ncpus, sizeof(*b->cpus));
+	if (e) {
+		snprintf(err, errlen, "out of memory");
+		return e;
+	}
+	/* perf events first: they are read on every CPU at nearly the same moment */
+	run_reader(ctx, b);
+	e = read_cpu_counters(ctx, out, b);
+	if (!e)
+		read_pmu(ctx, out, b);
+	if (!e)
+		e = read_runq(ctx, b);
+	if (!e)
+		e = read_block(ctx, env, b);
+	if (!e)
+		e = read_net(ctx, b);
+	if (!e)
+		e = read_drops(ctx, b);
+	if (e) {
+		snprintf(err, errlen, "reading BPF maps: %s", strerror(-e));
+		return e;
+	}
+	read_programs(ctx, b);
+	fill_capabilities(ctx, b);
+	describe_missing(b, &out->perf);
+	pw_bpf_ratios_compute(&out->perf, &b->ratios);
+	out->bpf_valid = true;
+	return 0;
+}

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Mounted filesystems: /proc/self/mountinfo, /proc/filesystems, and the statvfs numbers
+ * of one mount, with the meaning psutil 5.9 gives them (disk_partitions(all=False),
+ * disk_usage()).
+ */
+#ifndef PW_MOUNTINFO_H
+#define PW_MOUNTINFO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/statvfs.h>
+
+#include "snapshot.h"
+#include "util/buf.h"
+#include "util/strindex.h"
+
+struct pw_mount_entry {
+	uint32_t major, minor;             /* st_dev of the mounted filesystem */
+	char device[PW_PATH_MAX];          /* mount source, decoded ("none" when there is none) */
+	char mountpoint[PW_PATH_MAX];      /* decoded: "\040" is a space */
+	char fstype[PW_FSTYPE_MAX];        /* "ext4", "fuse.sshfs" */
+};
+
+typedef int (*pw_mount_cb)(void *ctx, const struct pw_mount_entry *e);
+
+/*
+ * Parses /proc/<pid>/mountinfo text (proc(5)): "id parent major:minor root mountpoint
+ * options [optional fields...] - fstype source superoptions". Malformed lines, fields
+ * longer than the entry holds, and a last line cut short are skipped. Returns the number
+ * of mounts passed to cb, or cb's negative return.
+ */
+int pw_mountinfo_parse(const char *buf, size_t len, pw_mount_cb cb, void *ctx);
+
+/*
+ * Decodes the escapes the kernel writes in mount fields ("\040" space, "\011" tab,
+ * "\012" newline, "\134" backslash) and a doubled backslash, into dst: what getmntent(3),
+ * so psutil, shows. Any other backslash is kept. False when the result does not fit
+ * (with its NUL) or would hold a NUL byte.
+ */
+bool pw_mount_decode(const char *src, size_t n, char *dst, size_t dstlen);
+
+/* Filesystem types backed by a device: /proc/filesystems lines without "nodev" (+ zfs). */
+#define PW_FSTYPES_MAX 128
+struct pw_fstype_set {
+	uint32_t n;
+	char names[PW_FSTYPES_MAX][PW_FSTYPE_MAX];
+};
+
+/* Fills *ret from /proc/filesystems text; entries past PW_FSTYPES_MAX are dropped. */
+void pw_filesystems_parse(const char *buf, size_t len, struct pw_fstype_set *ret);
+bool pw_fstype_set_has(const struct pw_fstype_set *set, const char *fstype);
+
+/*
+ * The psutil.disk_partitions(all=False) filter plus the metrics specification's loop
+ * rule: a device (not "none" or empty), a type in *set, no "loop" in the device.
+ */
+bool pw_mount_is_physical(const struct pw_mount_entry *e, const struct pw_fstype_set *set);
+
+/*
+ * psutil.disk_usage() from a statvfs result: total = f_blocks * f_frsize, free =
+ * f_bavail * f_frsize (what a user may still write), used = (f_blocks - f_bfree) *
+ * f_frsize, percent = used / (used + free) * 100 (0 when both are 0). Products
+ * saturate instead of wrapping.
+ */
+void pw_usage_from_statvfs(const struct statvfs *st, struct pw_partition *p);
+
+/*
+ * The name of block device major:minor in /proc/partitions text ("vda1"), into dst:
+ * what psutil puts in place of the "/dev/root" a kernel-mounted root shows. 0, -ENOENT,
+ * or -ENAMETOOLONG.
+ */
+int pw_partitions_find(const char *buf, size_t len, uint32_t major, uint32_t minor, char *dst,
+		       size_t dstlen);
+
+/*
+ * The list psutil.disk_partitions(all=False) gives, as the reference collector keys it:
+ * physical mounts (pw_mount_is_physical) in mountinfo order, "/dev/root" resolved, and a
+ * mount point mounted over replaced by the later mount (keeping the earlier's place).
+ * State kept between calls, so nothing is allocated once warm.
+ */
+struct pw_mounts {
+	struct pw_buf file, aux;
+	struct pw_fstype_set fstypes;
+	struct pw_strindex index; /* mount point -> position in the partitions */
+	/* while reading */
+	int proc_fd, sys_fd;
+	struct pw_disk *out;
+};
+
+/*
+ * Reads <proc>/filesystems and <proc>/self/mountinfo (and, for a "/dev/root",
+ * <proc>/partitions or <sys>/dev/block/M:m/uevent) and fills d->partitions with device,
+ * fstype and mount point; the usage numbers are left 0 for the caller's statvfs.
+ * 0, or a negative errno with the reason in err.
+ */
+int pw_mounts_read(struct pw_mounts *m, int proc_fd, int sys_fd, struct pw_disk *d, char *err, size_t errlen);
+void pw_mounts_free(struct pw_mounts *m); /* accepts a zeroed or freed one */
+
+#endif

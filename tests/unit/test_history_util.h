@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by the history unit tests: a scratch folder, simple snapshots, reading answers. */
+#ifndef PW_TEST_HISTORY_UTIL_H
+#define PW_TEST_HISTORY_UTIL_H
+
+#include <criterion/criterion.h>
+#include <ftw.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "history/history.h"
+#include "snapshot.h"
+
+static char th_dir[256];
+static char th_db[300];
+
+static inline void th_setup(void)
+{
+	snprintf(th_dir, sizeof(th_dir), "/tmp/pw-history-test-XXXXXX");
+	cr_assert_not_null(mkdtemp(th_dir));
+	snprintf(th_db, sizeof(th_db), "%s/history.db", th_dir);
+}
+
+static inline int th_rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static inline void th_teardown(void)
+{
+	nftw(th_dir, th_rm, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* now, in whole seconds */
+static inline double th_now(void)
+{
+	return (double)time(NULL);
+}
+
+/* A snapshot with cpu (usage = v, per-core v and v/2) and memory (used = u). */
+static inline void th_snap(struct snapshot *s, double t, double interval, double v, uint64_t u)
+{
+	snapshot_reset(s);
+	s->timestamp = t;
+	s->interval_s = interval;
+	s->cpu.valid = true;
+	s->cpu.usage_percent = v;
+	pw_array_reserve(&s->cpu.per_core, &s->cpu.cap_per_core, 2, sizeof(double));
+	s->cpu.n_per_core = 2;
+	s->cpu.per_core[0] = v;
+	s->cpu.per_core[1] = isnan(v) ? v : v / 2;
+	s->memory.valid = true;
+	s->memory.used_bytes = u;
+	s->memory.total_bytes = 8ull << 30;
+}
+
+static inline struct pw_history *th_open(const char *retention)
+{
+	struct pw_history *h = NULL;
+	char err[512] = "";
+
+	cr_assert_eq(pw_history_open(&h, th_db, retention, err, sizeof(err)), 0, "open: %s", err);
+	cr_assert_null(pw_history_status(h), "healthy at start: %s", pw_history_status(h));
+	return h;
+}
+
+/*
+ * Reads the array `key` ("t", "v", "min", "max") of `series` from a /api/history answer
+ * into out (NAN for null); returns how many values, or -1 when not found.
+ */
+static inline int th_array(const char *json, const char *series, const char *key, double *out, int max)
+{
+	char pat[700];
+	const char *p;
+	int n = 0;
+
+	snprintf(pat, sizeof(pat), "\"%s\":{", series);
+	p = strstr(json, pat);
+	if (!p)
+		return -1;
+	snprintf(pat, sizeof(pat), "\"%s\":[", key);
+	p = strstr(p, pat);
+	if (!p)
+		return -1;
+	p += strlen(pat);
+	while (*p && *p != ']') {
+		char *end;
+
+		if (!strncmp(p, "null", 4)) {
+			if (n < max)
+				out[n] = NAN;
+			p += 4;
+		} else {
+			double v = strtod(p, &end);
+
+			if (end == p)
+				return -1;
+			if (n < max)
+				out[n] = v;
+			p = end;
+		}
+		n++;
+		if (*p == ',')
+			p++;
+	}
+	return n;
+}
+
+/* Runs a query; asserts the status; returns the body (static, overwritten by the next call). */
+static inline const char *th_query(struct pw_history *h, const char *qs, int want)
+{
+	static struct pw_buf out;
+	int status;
+
+	pw_buf_clear(&out);
+	status = pw_history_query(h, qs, &out);
+	cr_assert_eq(status, want, "%s -> %d %s", qs ? qs : "(null)", status, out.data ? out.data : "");
+	return out.data ? out.data : "";
+}
+
+static inline bool th_close_enough(double a, double b)
+{
+	if (isnan(a) || isnan(b))
+		return isnan(a) && isnan(b);
+	return fabs(a - b) <= fabs(b) * 2e-4 + 1e-9;
+}
+
+#endif
