@@ -4,7 +4,7 @@ Each area (issues #3, #5, #6, #7: bpf, server, history, web) measures its own fi
 with a piece of its own; this module runs them and turns what they print into table rows.
 The contract, for the pieces' authors:
 
-- A piece is a make target `bench-<area>` in mk/<area>.mk (run as
+- A piece is a make target `bench-<area>` in mk/<area>.mk (any area; run as
   `make --no-print-directory BUILD=<build> bench-<area>`), or an EXECUTABLE file
   scripts/bench/<area>_<what>.py|.sh|.mjs (non-executable files are libraries, not run).
   A make target wins over files of the same area.
@@ -19,7 +19,9 @@ The contract, for the pieces' authors:
                    "target": "< 1 ms", "met": true, "note": "median of 60"}, ...]}
      or a flat {"figure": value, ...} object;
   2. markdown table rows "| figure | value | ... |";
-  3. lines "figure: value", a trailing "(target ...)" becoming the target column.
+  3. lines "figure: value", a trailing "(target ...)" becoming the target column, or
+     columns set apart by two or more spaces (figure, value..., a last "< ..." target).
+  scripts/bench/bpf_bench.py's JSON (ns_per_event, messaging) has an adapter of its own.
 - Exit status 0; 77 means "cannot run here" (the last line of stderr says why). It must
   finish within BENCH_PIECE_TIMEOUT seconds (default 300; the quick mode halves it).
 """
@@ -54,6 +56,8 @@ AREAS = {
 PIECE_RE = re.compile(r"^(bpf|server|history|web)_[A-Za-z0-9_.-]+\.(py|sh|mjs)$")
 MD_ROW_RE = re.compile(r"^\|(.+)\|\s*$")
 KV_RE = re.compile(r"^\s*([^:|{}\[\]]{3,120}?):\s+(\S.*?)\s*(?:\((target[^)]*)\))?\s*$")
+TARGET_RE = re.compile(r"^(<|<=|≤|>|>=|≥|target)")
+NOISE_RE = re.compile(r"^\s*((CC|LD|AR|GEN|BPF|SKEL|COPY|CLANG|CC-SAN|CC-FUZZ)\s|make(\[\d+\])?:)")
 
 
 class Piece:
@@ -62,11 +66,11 @@ class Piece:
 
 
 def discover(bench_dir, repo, build):
-    """{area: [Piece]}: the make target bench-<area> if an mk file declares one, else the
-    area's executable scripts."""
+    """{area: [Piece]}: the make target bench-<area> if an mk file declares one (any area,
+    e.g. bench-netdisk too), else the area's executable scripts."""
     found = {}
     for mk in sorted((Path(repo) / "mk").glob("*.mk")):
-        for m in re.finditer(r"^bench-(bpf|server|history|web)\s*:", mk.read_text(errors="replace"), re.M):
+        for m in re.finditer(r"^bench-([A-Za-z0-9_-]+)\s*:", mk.read_text(errors="replace"), re.M):
             found.setdefault(m.group(1), [Piece(f"make bench-{m.group(1)}",
                                                 ["make", "--no-print-directory", f"BUILD={build}",
                                                  f"bench-{m.group(1)}"])])
@@ -79,7 +83,47 @@ def discover(bench_dir, repo, build):
     return found
 
 
+def _bpf_rows(obj):
+    """scripts/bench/bpf_bench.py's JSON (issue #3's figures) as rows."""
+    rows = []
+    ne = obj.get("ns_per_event") or {}
+    progs = ne.get("programs") or {}
+    floor = ne.get("stats_floor_ns")
+    sw = progs.get("pw_sched_switch") or {}
+    if sw.get("ns_per_run") is not None:
+        above = sw.get("ns_per_run_above_floor")
+        rows.append({"figure": "ns per run of the sched_switch program (BPF stats, under perf bench sched messaging)",
+                     "value": f"{sw['ns_per_run']:.0f} ns" + (f"; {above:.0f} ns above a one-counter program's "
+                                                               f"{floor:.0f} ns on the same kind of hook"
+                                                               if above is not None and floor else ""),
+                     "target": "< 100 ns", "met": sw["ns_per_run"] < 100})
+    for key, label in (("ns_per_event", "under perf bench sched messaging"),
+                       ("ns_per_event_block_load", "under 4 KiB O_DIRECT writes")):
+        pr = (obj.get(key) or {}).get("programs") or {}
+        cells = [f"{n.replace('pw_', '')} {v['ns_per_run']:.0f}" for n, v in sorted(pr.items())
+                 if v.get("ns_per_run") is not None and v.get("runs")]
+        if cells:
+            rows.append({"figure": f"ns per run of each BPF program, {label}", "value": ", ".join(cells) + " ns"})
+        pct = (obj.get(key) or {}).get("bpf_cpu_percent")
+        if pct is not None:
+            rows.append({"figure": f"BPF programs' share of all CPU time, {label}", "value": f"{pct:.3f} %"})
+    m = obj.get("messaging") or {}
+    if m.get("slowdown_percent") is not None:
+        rows.append({"figure": f"perf bench sched messaging -g {m.get('groups')} -l {m.get('loops')}: slowdown with "
+                               f"PerfWatch attached vs detached (medians of {m.get('repeat')} each)",
+                     "value": f"{m['slowdown_percent']:+.2f} % ({m['median_attached_s']:.3f} s vs "
+                              f"{m['median_detached_s']:.3f} s; detached runs spread "
+                              f"{m.get('spread_detached_percent', 0):.1f} %)",
+                     "target": "< 2 %", "met": m["slowdown_percent"] < 2})
+    if obj.get("foreign_pw_programs"):
+        rows.append({"figure": "PerfWatch programs of other processes attached meanwhile",
+                     "value": str(obj["foreign_pw_programs"]), "note": "both arms slowed alike: noisy"})
+    return rows
+
+
 def _rows_from(obj):
+    if isinstance(obj, dict) and ("ns_per_event" in obj or "messaging" in obj):
+        return _bpf_rows(obj)
     if isinstance(obj, dict) and isinstance(obj.get("rows"), list):
         rows = []
         for r in obj["rows"]:
@@ -115,10 +159,18 @@ def _parse_stdout(text):
     if rows:
         return None, rows
     for line in text.splitlines():
+        if NOISE_RE.match(line):
+            continue
         m = KV_RE.match(line)
         if m:
             rows.append({"figure": m.group(1).strip(), "value": m.group(2).strip(),
                          "target": m.group(3)[6:].strip() if m.group(3) else None})
+            continue
+        # columns set apart by two or more spaces: figure, value(s), maybe a target
+        cells = re.split(r"\s{2,}", line.strip())
+        if len(cells) >= 2:
+            target = cells.pop() if len(cells) >= 3 and TARGET_RE.match(cells[-1]) else None
+            rows.append({"figure": cells[0], "value": " ".join(cells[1:]), "target": target})
     if rows:
         return None, rows
     return None, [{"figure": "output", "value": text.splitlines()[-1][:200]}]
@@ -171,7 +223,10 @@ def run_all(bench_dir, repo, env, out_root, quick, log):
     if quick:
         timeout = max(30, timeout // 2)
     result = {}
-    for area, (title, expected) in AREAS.items():
+    areas = dict(AREAS)
+    for area in found:
+        areas.setdefault(area, (f"{area} (make bench-{area})", []))
+    for area, (title, expected) in areas.items():
         entry = {"title": title, "pieces": [], "rows": []}
         for piece in found.get(area, []):
             slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", piece.name)
