@@ -20,7 +20,7 @@ The contract, for the pieces' authors:
      or a flat {"figure": value, ...} object;
   2. markdown table rows "| figure | value | ... |";
   3. lines "figure: value", a trailing "(target ...)" becoming the target column, or
-     columns set apart by two or more spaces (figure, value..., a last "< ..." target).
+     columns set apart by two or more spaces (figure, value, target; or figure, values...).
   scripts/bench/bpf_bench.py's JSON (ns_per_event, messaging) has an adapter of its own.
 - Exit status 0; 77 means "cannot run here" (the last line of stderr says why). It must
   finish within BENCH_PIECE_TIMEOUT seconds (default 300; the quick mode halves it).
@@ -161,15 +161,14 @@ def _parse_stdout(text):
     for line in text.splitlines():
         if NOISE_RE.match(line):
             continue
+        # columns set apart by two or more spaces: figure | value | target, or figure | values...
+        cells = re.split(r"\s{2,}", line.strip())
         m = KV_RE.match(line)
-        if m:
+        if m and len(cells) < 3:
             rows.append({"figure": m.group(1).strip(), "value": m.group(2).strip(),
                          "target": m.group(3)[6:].strip() if m.group(3) else None})
-            continue
-        # columns set apart by two or more spaces: figure, value(s), maybe a target
-        cells = re.split(r"\s{2,}", line.strip())
-        if len(cells) >= 2:
-            target = cells.pop() if len(cells) >= 3 and TARGET_RE.match(cells[-1]) else None
+        elif len(cells) >= 2:
+            target = cells.pop() if len(cells) == 3 or (len(cells) > 3 and TARGET_RE.match(cells[-1])) else None
             rows.append({"figure": cells[0], "value": " ".join(cells[1:]), "target": target})
     if rows:
         return None, rows
