@@ -14,8 +14,9 @@
  *
  * LIST (default stdin) has one entry per line: "proc REL", "sys REL" (relative to the
  * roots), "statfs PATH", "abs PATH", or "sockdiag tcp4|tcp6|udp4|udp6" (a full
- * NETLINK_SOCK_DIAG dump of that family and protocol, every state). Blank lines and lines
- * starting with '#' are skipped.
+ * NETLINK_SOCK_DIAG dump of that family and protocol, every state), or "sockdiag tcp46"
+ * (the compat TCPDIAG_GETSOCK dump: IPv4 and IPv6 TCP in one walk of the hash table).
+ * Blank lines and lines starting with '#' are skipped.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -116,11 +117,16 @@ static int parse_list(FILE *f, struct entries *e)
 	return err;
 }
 
-/* "tcp4" -> AF_INET/IPPROTO_TCP, ...; -EINVAL for anything else. */
+/* "tcp4" -> AF_INET/IPPROTO_TCP, ...; "tcp46" -> AF_UNSPEC/TCP (compat); -EINVAL else. */
 static int sockdiag_target(const char *what, int *ret_family, int *ret_proto)
 {
 	int family, proto;
 
+	if (!strcmp(what, "tcp46")) {
+		*ret_family = AF_UNSPEC;
+		*ret_proto = IPPROTO_TCP;
+		return 0;
+	}
 	if (!strncmp(what, "tcp", 3))
 		proto = IPPROTO_TCP;
 	else if (!strncmp(what, "udp", 3))
@@ -138,7 +144,11 @@ static int sockdiag_target(const char *what, int *ret_family, int *ret_proto)
 	return 0;
 }
 
-/* One full dump, every socket state; returns the bytes received or a negative errno. */
+/*
+ * One full dump, every socket state; returns the bytes received or a negative errno.
+ * AF_UNSPEC asks the compat TCPDIAG_GETSOCK interface, which walks the TCP hash table once
+ * for IPv4 and IPv6 together.
+ */
 static long sockdiag_dump(int nl_fd, int family, int proto)
 {
 	static char rbuf[65536] __attribute__((aligned(NLMSG_ALIGNTO)));
@@ -150,9 +160,22 @@ static long sockdiag_dump(int nl_fd, int family, int proto)
 			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
 		.req = { .sdiag_family = (__u8)family, .sdiag_protocol = (__u8)proto, .idiag_states = ~0u },
 	};
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req req;
+	} compat = {
+		.nlh = { .nlmsg_len = sizeof(compat), .nlmsg_type = TCPDIAG_GETSOCK,
+			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
+		.req = { .idiag_family = AF_INET, .idiag_states = ~0u },
+	};
 	long total = 0;
+	ssize_t sent;
 
-	if (send(nl_fd, &msg, sizeof(msg), 0) < 0)
+	if (family == AF_UNSPEC)
+		sent = send(nl_fd, &compat, sizeof(compat), 0);
+	else
+		sent = send(nl_fd, &msg, sizeof(msg), 0);
+	if (sent < 0)
 		return -errno;
 	for (;;) {
 		ssize_t n = recv(nl_fd, rbuf, sizeof(rbuf), 0);

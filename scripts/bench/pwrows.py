@@ -23,6 +23,8 @@ STATFS_RE = re.compile(r'\bstatfs\("([^"]+)".*\)\s*= 0')
 DIAG_RE = re.compile(r"sdiag_family=(AF_INET6?)\b.*?sdiag_protocol=IPPROTO_(TCP|UDP)")
 # strace decodes a socket's first message only once it knows its protocol: the raw form
 DIAG_RAW_RE = re.compile(r'nlmsg_type=(?:SOCK_DIAG_BY_FAMILY|0x14)\b[^]]*?\}, "\\x(02|0a)\\x(06|11)')
+# the compat interface (TCPDIAG_GETSOCK = 0x12): IPv4 and IPv6 TCP in one dump
+DIAG_COMPAT_RE = re.compile(r"nlmsg_type=(?:TCPDIAG_GETSOCK|0x12)\b")
 WRITE1_RE = re.compile(r"\bwrite\(1[<,]")
 PID_DIR_RE = re.compile(r"^/proc/\d+/(task/\d+/)?")
 
@@ -77,6 +79,9 @@ def parse_strace(text):
         m = DIAG_RAW_RE.search(l)
         if m:
             entries.append(f"sockdiag {'tcp' if m.group(2) == '06' else 'udp'}{'6' if m.group(1) == '0a' else '4'}")
+            continue
+        if DIAG_COMPAT_RE.search(l) and "sendto(" in l or "sendmsg(" in l and DIAG_COMPAT_RE.search(l):
+            entries.append("sockdiag tcp46")
     return entries
 
 
@@ -253,16 +258,18 @@ def _real_counts():
     return {"cpus": os.cpu_count(), "ifaces": len(ifaces), "disks": len(disks), "sockets": socks}
 
 
-def real_sockets(pw_bin, floor_bin, out_dir, sizes, log):
+def real_sockets(pw_bin, floor_bin, out_dir, sizes, log, diag=None):
     """CPU per snapshot with N real sockets open, in a network namespace of the benchmark's
-    own (sock_diag reads the kernel's tables: no fixture tree stands in for that)."""
+    own (sock_diag reads the kernel's tables: no fixture tree stands in for that). The
+    floor makes the dumps PerfWatch makes (diag: "sockdiag ..." lines of the floor list),
+    or all four per family and protocol."""
     rows = []
     if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("ip"):
         return [{"tree": "real-sockets", "dimension": "real-sockets", "n": None, "files": "–",
                  "error": "needs root, unshare and ip (iproute2)"}]
     out_dir.mkdir(parents=True, exist_ok=True)
-    diag = out_dir / "sockdiag.txt"
-    diag.write_text("sockdiag tcp4\nsockdiag tcp6\nsockdiag udp4\nsockdiag udp6\n")
+    diag_path = out_dir / "sockdiag.txt"
+    diag_path.write_text("\n".join(diag or ["sockdiag tcp4", "sockdiag tcp6", "sockdiag udp4", "sockdiag udp6"]) + "\n")
     holder = Path(__file__).resolve().parent / "socket_load.py"
     for n in sizes:
         row = {"tree": f"real-sockets-{n}", "dimension": "real-sockets", "n": n, "files": "sock_diag"}
@@ -270,7 +277,7 @@ def real_sockets(pw_bin, floor_bin, out_dir, sizes, log):
         plan.write_text(json.dumps([
             [[pw_bin, "--json", "--interval", "0.25", "--count", "6", "--perf-source", "none", "--log-level", "warn"],
              str(pw_out)],
-            [[str(floor_bin), "--seconds", "0.5", str(diag)], str(fl_out)],
+            [[str(floor_bin), "--seconds", "0.5", str(diag_path)], str(fl_out)],
         ]))
         try:
             p = subprocess.run(["unshare", "-n", "sh", "-c",
@@ -353,8 +360,10 @@ def scaling(pw_bin, floor_bin, fixtures_dir, entries_path, quick, log):
         rows.append(row)
 
     if os.environ.get("BENCH_REAL_SOCKETS", "1") != "0":
+        diag = [l for l in (Path(entries_path).read_text().splitlines() if entries_path and
+                            Path(entries_path).exists() else []) if l.startswith("sockdiag ")]
         rows += real_sockets(pw_bin, floor_bin, fixtures_dir / "real-sockets",
-                             [100000] if quick else [1000, 10000, 100000], log)
+                             [100000] if quick else [1000, 10000, 100000], log, diag)
 
     growth = {}
     base = next((r for r in rows if r["dimension"] == "base"), None)

@@ -130,7 +130,7 @@ def test_floor_reads_every_listed_file_without_parsing(floor_bin, tmp_path):
 
 def test_floor_dumps_sock_diag_and_rejects_bad_lists(floor_bin, tmp_path):
     lst = tmp_path / "list.txt"
-    lst.write_text("sockdiag tcp4\nsockdiag udp6\n")
+    lst.write_text("sockdiag tcp4\nsockdiag udp6\nsockdiag tcp46\n")
     p = subprocess.run([str(floor_bin), "--passes", "3", str(lst)], capture_output=True, text=True, timeout=30)
     assert p.returncode == 0, p.stderr
     r = json.loads(p.stdout)
@@ -184,6 +184,7 @@ STRACE_LOG = r"""
 103 1000.900400 statfs("/home", {f_type=EXT2_SUPER_MAGIC, ...}) = 0
 103 1000.900450 statfs("/gone", 0x7ffd) = -1 ENOENT (No such file or directory)
 104 1000.900500 sendto(9<socket:[1]>, [{nlmsg_len=72, nlmsg_type=0x14 /* NLMSG_??? */, nlmsg_flags=NLM_F_REQUEST|0x300, nlmsg_seq=1, nlmsg_pid=0}, "\x02\x06\x00\x00"], 72, 0, NULL, 0) = 72
+104 1000.900550 sendto(9<socket:[1]>, [{nlmsg_len=76, nlmsg_type=0x12 /* NLMSG_??? */, nlmsg_flags=NLM_F_REQUEST|0x300, nlmsg_seq=1, nlmsg_pid=0}, "\x02\x00\x00\x00"], 76, 0, NULL, 0) = 76
 104 1000.900600 sendto(9<socket:[1]>, [{nlmsg_len=72, nlmsg_type=SOCK_DIAG_BY_FAMILY, nlmsg_flags=NLM_F_REQUEST|NLM_F_DUMP, nlmsg_seq=2, nlmsg_pid=0}, {sdiag_family=AF_INET6, sdiag_protocol=IPPROTO_UDP, idiag_ext=0}], 72, 0, NULL, 0) = 72
 100 1001.100000 write(1</dev/null>, "{\"version\":1", 578) = 578
 100 1001.100100 write(1</dev/null>, "\"self\":{}}\n", 11) = 11
@@ -198,6 +199,7 @@ def test_strace_parsing_keeps_one_whole_cycle():
         "proc self/mountinfo",
         "statfs /home",
         "sockdiag tcp4",
+        "sockdiag tcp46",
         "sockdiag udp6",
     ]
     assert pwrows.parse_strace("100 1.0 write(1</dev/null>, \"x\", 1) = 1\n") is None
