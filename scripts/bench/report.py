@@ -120,6 +120,10 @@ def contenders_table(res):
         notes.append(f"node_exporter's column is the exporter's own CPU; the scraper (the benchmark's Python "
                      f"urllib client) spent another {ms(ne['scraper_cpu_ms'])} per scrape, median scrape "
                      f"time {ms(ne['scrape_wall_ms'])} (Prometheus itself would add its parse and TSDB append).")
+    src = (cs.get("perfwatch", {}).get("output") or {}).get("source")
+    if src and src != "/api/snapshot":
+        notes.append(f"PerfWatch's daemon served no /api/snapshot in this build (no server yet): its bytes and "
+                     f"series come from {src}.")
     meth = {c.get("method") for c in cs.values() if c.get("method")}
     if meth:
         notes.append(f"CPU is the tool's {', '.join(sorted(meth))} CPU counter read every 5 s; RSS sampled every second.")
