@@ -80,12 +80,18 @@ struct pw_connections {
 	uint64_t tcp_established, tcp_time_wait, tcp_close_wait, tcp_listen, udp_count;
 };
 
+/* Where network.connections came from ("connections_source"). */
+enum pw_conn_source { PW_CONN_SOURCE_NONE = 0, PW_CONN_SOURCE_BPF, PW_CONN_SOURCE_NETLINK, PW_CONN_SOURCE_PROC };
+#define PW_CONN_WHY_MAX 160
+
 struct pw_network {
 	bool valid;
 	uint32_t n_interfaces;
 	uint32_t cap_interfaces;
 	struct pw_netif *interfaces; /* loopback left out */
 	struct pw_connections connections; /* !valid -> "connections": null */
+	enum pw_conn_source connections_source;
+	char connections_bpf_error[PW_CONN_WHY_MAX]; /* why the source is not bpf ("" when it is) */
 };
 
 /* ---------------------------------------------------------------- disk */

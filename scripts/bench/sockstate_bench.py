@@ -8,6 +8,10 @@ netlink and by /proc/net (scripts/bench/bench_netdisk.c), and psutil.net_connect
 once, whose counts must be the same.
 
     sockstate_bench.py BENCH_BINARY [N=100000]
+
+BENCH_HALF_CLOSE=1: the CLOSE_WAIT peers shut down their side (shutdown(SHUT_WR)) instead
+of closing, so they stay full FIN_WAIT2 sockets instead of becoming FIN_WAIT2 timewait
+sockets, which the BPF source must look up one by one.
 """
 import collections
 import multiprocessing
@@ -22,7 +26,8 @@ import time
 def fill(n):
     """Makes about n sockets in this process; returns them and their expected counts."""
     pairs = int(n * 0.38)       # 2 ESTABLISHED sockets each
-    close_wait = int(n * 0.05)  # + one orphan FIN_WAIT2 each, which holds no fd
+    close_wait = int(n * 0.05)  # + one FIN_WAIT2 peer each: an orphan (no fd) or half-closed (an fd)
+    half_close = os.environ.get("BENCH_HALF_CLOSE") == "1"
     time_wait = int(n * 0.10)   # hold no fd
     udp = int(n * 0.05)
     keep = []
@@ -49,7 +54,11 @@ def fill(n):
     for _ in range(close_wait):
         c, s = pair(i)
         i += 1
-        c.close()
+        if half_close:
+            c.shutdown(socket.SHUT_WR)
+            keep.append(c)
+        else:
+            c.close()
         keep.append(s)
     for batch in range(0, time_wait, 500):
         tw = []
@@ -87,12 +96,17 @@ def main():
         return subprocess.call(["unshare", "--net", sys.executable, *sys.argv], env=env)
 
     subprocess.check_call(["ip", "link", "set", "lo", "up"])
+    netlink_env = dict(os.environ, PW_TEST_NO_SOCK_BPF="1")
+    print("-- few sockets: the network collector per snapshot")
+    subprocess.check_call([binary, "network", "300"])
+    subprocess.check_call([binary, "network", "300"], env=netlink_env)
     with open("/proc/sys/net/ipv4/ip_local_port_range", "w") as f:
         f.write("1024 65535")
     # sockets per process: what the fd limit allows (no CAP_SYS_RESOURCE needed)
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    per_proc = max(1000, int((hard - 600) / 0.87))  # fds held: ~87% of the sockets made
+    held = 0.92 if os.environ.get("BENCH_HALF_CLOSE") == "1" else 0.87
+    per_proc = max(1000, int((hard - 600) / held))  # fds held: ~87% (92%) of the sockets made
     t0 = time.monotonic()
     procs, want = [], collections.Counter()
     left = n
@@ -112,6 +126,9 @@ def main():
     print(subprocess.run(["ss", "-s"], capture_output=True, text=True).stdout.splitlines()[1])
 
     subprocess.check_call([binary, "sockets", "20"])
+    print(f"-- {sum(want.values())} sockets: the network collector per snapshot")
+    subprocess.check_call([binary, "network", "200"])
+    subprocess.check_call([binary, "network", "20"], env=netlink_env)
 
     try:
         import psutil
@@ -129,6 +146,8 @@ def main():
     for p, a in procs:
         a.send(None)
         p.join()
+    print("-- the BPF program per TCP state change")
+    subprocess.check_call([binary, "bpf-cost", "5000"])
     return 0
 
 

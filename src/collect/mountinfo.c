@@ -55,16 +55,6 @@ bool pw_mount_decode(const char *src, size_t n, char *dst, size_t dstlen)
 	return true;
 }
 
-static bool tok_u32(struct pw_tok t, uint32_t *ret)
-{
-	uint64_t v;
-
-	if (pw_tok_u64(t, &v) < 0 || v > UINT32_MAX)
-		return false;
-	*ret = (uint32_t)v;
-	return true;
-}
-
 /* "major:minor" */
 static bool parse_devno(struct pw_tok t, uint32_t *major, uint32_t *minor)
 {
@@ -77,7 +67,7 @@ static bool parse_devno(struct pw_tok t, uint32_t *major, uint32_t *minor)
 	a.n = (size_t)(colon - t.p);
 	b.p = colon + 1;
 	b.n = t.n - a.n - 1;
-	return tok_u32(a, major) && tok_u32(b, minor);
+	return pw_tok_u32(a, major) && pw_tok_u32(b, minor);
 }
 
 static bool parse_line(struct pw_tok line, struct pw_mount_entry *e)
@@ -101,21 +91,9 @@ static bool parse_line(struct pw_tok line, struct pw_mount_entry *e)
 
 int pw_mountinfo_parse(const char *buf, size_t len, pw_mount_cb cb, void *ctx)
 {
-	const char *pos = buf, *end = buf + len;
 	struct pw_mount_entry e;
-	struct pw_tok line;
-	int n = 0, r;
 
-	while (pw_next_full_line(&pos, end, &line)) {
-		if (!parse_line(line, &e))
-			continue;
-		r = cb(ctx, &e);
-		if (r < 0)
-			return r;
-		if (n < INT32_MAX)
-			n++;
-	}
-	return n;
+	return pw_parse_entry_lines(buf, len, parse_line, &e, cb, ctx);
 }
 
 void pw_filesystems_parse(const char *buf, size_t len, struct pw_fstype_set *ret)
@@ -192,7 +170,7 @@ int pw_partitions_find(const char *buf, size_t len, uint32_t major, uint32_t min
 	while (pw_next_full_line(&pos, end, &line)) {
 		if (pw_split_blank(line.p, line.p + line.n, t, 4) != 4)
 			continue;
-		if (!tok_u32(t[0], &ma) || !tok_u32(t[1], &mi) || ma != major || mi != minor)
+		if (!pw_tok_u32(t[0], &ma) || !pw_tok_u32(t[1], &mi) || ma != major || mi != minor)
 			continue;
 		return pw_tok_copy(t[3], dst, dstlen) ? 0 : -ENAMETOOLONG;
 	}

@@ -1,33 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The network section: per-interface counters and rates from /proc/net/dev (loopback
- * left out, like the reference collector), and TCP/UDP socket counts. No statvfs, no
- * filesystem access beyond procfs: a dead network mount cannot stall this collector.
+ * left out, like the reference collector), and TCP/UDP socket counts (collect/conncount.h:
+ * BPF-followed, else netlink, else /proc/net). No statvfs, no filesystem access beyond
+ * procfs: a dead network mount cannot stall this collector.
  */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/vfs.h>
 
 #include "collect/collector.h"
+#include "collect/conncount.h"
 #include "collect/netdev.h"
-#include "collect/sockstate.h"
 #include "util/fieldscan.h"
 #include "util/rate.h"
 #include "util/readfile.h"
 #include "util/strindex.h"
 #include "util/timeutil.h"
 
-#ifndef PROC_SUPER_MAGIC
-#define PROC_SUPER_MAGIC 0x9fa0
-#endif
-
 struct network_state {
 	struct pw_buf file;       /* /proc/net/dev, reused */
-	char *sockbuf;            /* PW_SOCKSTATE_BUF_SIZE bytes for netlink answers or /proc/net chunks */
-	bool use_netlink;         /* the proc root is the real procfs: ask the kernel directly */
+	struct pw_conncount conns; /* socket counts, with the source they come from */
 	/* the previous sample, for rates: interface counters as of prev_ns */
 	struct pw_netif *prev;
 	uint32_t n_prev, cap_prev;
@@ -40,16 +35,9 @@ struct network_state {
 static int network_init(void *state, const struct pw_env *env, char *err, size_t errlen)
 {
 	struct network_state *st = state;
-	struct statfs sfs;
 
-	st->sockbuf = malloc(PW_SOCKSTATE_BUF_SIZE);
-	if (!st->sockbuf) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	/* a fixture tree (--proc-root) has files, not the kernel's sockets: read its files */
-	st->use_netlink = fstatfs(env->proc_fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
-	return 0;
+	/* the BPF program is loaded here, before privileges are dropped; never fails for BPF */
+	return pw_conncount_init(&st->conns, env, err, errlen);
 }
 
 static void network_destroy(void *state)
@@ -57,7 +45,7 @@ static void network_destroy(void *state)
 	struct network_state *st = state;
 
 	pw_buf_free(&st->file);
-	free(st->sockbuf);
+	pw_conncount_destroy(&st->conns);
 	free(st->prev);
 	pw_strindex_free(&st->prev_ix);
 	pw_strindex_free(&st->cur_ix);
@@ -164,11 +152,9 @@ static int network_collect(void *state, const struct pw_env *env, struct snapsho
 
 	/* socket counts are optional: without them "connections" is null, interfaces stay */
 	memset(&net->connections, 0, sizeof(net->connections));
-	r = -ENOTSUP;
-	if (st->use_netlink)
-		r = pw_sockstate_read_netlink(&net->connections, st->sockbuf, PW_SOCKSTATE_BUF_SIZE, false);
-	if (r < 0)
-		r = pw_sockstate_read_proc(env->proc_fd, &net->connections, st->sockbuf, PW_SOCKSTATE_BUF_SIZE);
+	net->connections_source = PW_CONN_SOURCE_NONE;
+	r = pw_conncount_read(&st->conns, &net->connections, &net->connections_source, net->connections_bpf_error,
+			      sizeof(net->connections_bpf_error));
 	net->connections.valid = r == 0;
 
 	net->valid = true;

@@ -7,6 +7,7 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -186,8 +187,7 @@ int pw_sockstate_read_proc(int proc_fd, struct pw_connections *ret, char *buf, s
 /* ---------------------------------------------------------------- netlink inet_diag */
 
 /* One message of ours: 1 at NLMSG_DONE, 0, or a negative errno. */
-static int sockdiag_msg(const unsigned char *msg, const struct nlmsghdr *h, bool tcp,
-		       struct pw_connections *acc)
+static int sockdiag_msg(const unsigned char *msg, const struct nlmsghdr *h, pw_sockdiag_visit_fn visit, void *ctx)
 {
 	struct inet_diag_msg m;
 	struct nlmsgerr e;
@@ -205,15 +205,15 @@ static int sockdiag_msg(const unsigned char *msg, const struct nlmsghdr *h, bool
 		if (h->nlmsg_len < NLMSG_LENGTH(sizeof(m)))
 			return -EBADMSG;
 		memcpy(&m, msg + NLMSG_HDRLEN, sizeof(m));
-		pw_sockstate_account(acc, tcp, m.idiag_state);
+		visit(ctx, &m);
 		return 0;
 	default:
 		return 0;
 	}
 }
 
-int pw_sockdiag_parse(const void *buf, size_t len, uint32_t seq, bool tcp, struct pw_connections *acc,
-		      bool *done)
+int pw_sockdiag_parse_visit(const void *buf, size_t len, uint32_t seq, pw_sockdiag_visit_fn visit, void *ctx,
+			    bool *done)
 {
 	const unsigned char *p = buf;
 	size_t off = 0;
@@ -227,7 +227,7 @@ int pw_sockdiag_parse(const void *buf, size_t len, uint32_t seq, bool tcp, struc
 			return -EBADMSG;
 		/* another sequence number: an answer to an earlier, abandoned request */
 		if (h.nlmsg_seq == seq) {
-			r = sockdiag_msg(p + off, &h, tcp, acc);
+			r = sockdiag_msg(p + off, &h, visit, ctx);
 			if (r < 0)
 				return r;
 			if (r > 0) {
@@ -243,10 +243,100 @@ int pw_sockdiag_parse(const void *buf, size_t len, uint32_t seq, bool tcp, struc
 	return 0;
 }
 
-/* Sends one dump request and counts its answer. */
-static int dump(int fd, const void *req, size_t len, uint32_t seq, bool tcp, struct pw_connections *acc,
-		void *buf, size_t buflen)
+struct count_ctx {
+	struct pw_connections *acc;
+	bool tcp;
+	struct pw_sock_ids *fw2; /* NULL: not wanted */
+	int err;
+};
+
+static void count_visit(void *ctx, const struct inet_diag_msg *m)
 {
+	struct count_ctx *c = ctx;
+
+	pw_sockstate_account(c->acc, c->tcp, m->idiag_state);
+	if (c->fw2 && c->tcp && pw_sockdiag_is_fw2_timewait(m) && !c->err) {
+		struct pw_sock_id id;
+
+		pw_sock_id_from_diag(m, &id);
+		c->err = pw_sock_ids_add(c->fw2, &id);
+	}
+}
+
+int pw_sockdiag_parse(const void *buf, size_t len, uint32_t seq, bool tcp, struct pw_connections *acc,
+		      bool *done)
+{
+	struct count_ctx c = { .acc = acc, .tcp = tcp };
+
+	return pw_sockdiag_parse_visit(buf, len, seq, count_visit, &c, done);
+}
+
+/* ---------------------------------------------------------------- socket ids */
+
+bool pw_sockdiag_is_fw2_timewait(const struct inet_diag_msg *m)
+{
+	/* a timewait socket reports its substate, and timer 3 ("timewait") */
+	return m->idiag_state == PW_TCP_FIN_WAIT2 && m->idiag_timer == 3;
+}
+
+void pw_sock_id_from_diag(const struct inet_diag_msg *m, struct pw_sock_id *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->family = m->idiag_family;
+	ret->sport = m->id.idiag_sport;
+	ret->dport = m->id.idiag_dport;
+	ret->ifindex = m->id.idiag_if;
+	memcpy(ret->src, m->id.idiag_src, sizeof(ret->src));
+	memcpy(ret->dst, m->id.idiag_dst, sizeof(ret->dst));
+}
+
+int pw_sock_ids_add(struct pw_sock_ids *ids, const struct pw_sock_id *id)
+{
+	if (ids->n == ids->cap) {
+		uint32_t cap = ids->cap ? ids->cap * 2 : 64;
+		struct pw_sock_id *v;
+
+		if (cap > PW_SOCK_IDS_MAX)
+			return -E2BIG;
+		v = realloc(ids->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		ids->v = v;
+		ids->cap = cap;
+	}
+	ids->v[ids->n++] = *id;
+	return 0;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct pw_sock_id));
+}
+
+void pw_sock_ids_unique(struct pw_sock_ids *ids)
+{
+	uint32_t w = 0;
+
+	if (ids->n < 2)
+		return;
+	qsort(ids->v, ids->n, sizeof(*ids->v), cmp_id);
+	for (uint32_t r = 0; r < ids->n; r++)
+		if (!w || cmp_id(&ids->v[w - 1], &ids->v[r]))
+			ids->v[w++] = ids->v[r];
+	ids->n = w;
+}
+
+void pw_sock_ids_free(struct pw_sock_ids *ids)
+{
+	free(ids->v);
+	memset(ids, 0, sizeof(*ids));
+}
+
+/* Sends one dump request and counts its answer (FIN_WAIT2 timewait sockets into fw2 too). */
+static int dump(int fd, const void *req, size_t len, uint32_t seq, bool tcp, struct pw_connections *acc,
+		struct pw_sock_ids *fw2, void *buf, size_t buflen)
+{
+	struct count_ctx c = { .acc = acc, .tcp = tcp, .fw2 = fw2 };
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	bool done = false;
 	ssize_t n;
@@ -263,15 +353,15 @@ static int dump(int fd, const void *req, size_t len, uint32_t seq, bool tcp, str
 		}
 		if (n == 0)
 			return -EBADMSG;
-		err = pw_sockdiag_parse(buf, (size_t)n, seq, tcp, acc, &done);
+		err = pw_sockdiag_parse_visit(buf, (size_t)n, seq, count_visit, &c, &done);
 		if (err < 0)
 			return err;
 	}
-	return 0;
+	return c.err;
 }
 
 static int dump_family(int fd, uint8_t family, uint8_t protocol, uint32_t states, uint32_t seq,
-		       struct pw_connections *acc, void *buf, size_t buflen)
+		       struct pw_connections *acc, struct pw_sock_ids *fw2, void *buf, size_t buflen)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -287,7 +377,7 @@ static int dump_family(int fd, uint8_t family, uint8_t protocol, uint32_t states
 		.r = { .sdiag_family = family, .sdiag_protocol = protocol, .idiag_states = states },
 	};
 
-	return dump(fd, &req, sizeof(req), seq, protocol == IPPROTO_TCP, acc, buf, buflen);
+	return dump(fd, &req, sizeof(req), seq, protocol == IPPROTO_TCP, acc, fw2, buf, buflen);
 }
 
 /*
@@ -295,8 +385,8 @@ static int dump_family(int fd, uint8_t family, uint8_t protocol, uint32_t states
  * AF_UNSPEC, and each dump walks the whole established hash table (262,144 buckets on a
  * machine with 24 GiB), which is most of the cost when there are few sockets.
  */
-static int dump_tcp_compat(int fd, uint32_t states, uint32_t seq, struct pw_connections *acc, void *buf,
-			   size_t buflen)
+static int dump_tcp_compat(int fd, uint32_t states, uint32_t seq, struct pw_connections *acc,
+			   struct pw_sock_ids *fw2, void *buf, size_t buflen)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -311,53 +401,239 @@ static int dump_tcp_compat(int fd, uint32_t states, uint32_t seq, struct pw_conn
 		.r = { .idiag_family = AF_INET, .idiag_states = states },
 	};
 
-	return dump(fd, &req, sizeof(req), seq, true, acc, buf, buflen);
+	return dump(fd, &req, sizeof(req), seq, true, acc, fw2, buf, buflen);
 }
 
-int pw_sockstate_read_netlink(struct pw_connections *ret, void *buf, size_t buflen, bool per_family)
+/* A sock_diag socket whose answers cannot hold the collector forever (its deadline is 2 s). */
+static int open_diag(void)
 {
-	const uint32_t tcp_states = (1u << PW_TCP_ESTABLISHED) | (1u << PW_TCP_TIME_WAIT) |
-				    (1u << PW_TCP_CLOSE_WAIT) | (1u << PW_TCP_LISTEN);
-	/* a stuck answer must not hold the collector forever: the runner's deadline is 2 s */
 	struct timeval tmo = { .tv_sec = 1 };
-	struct pw_connections acc = { .valid = true }, tcp = { 0 };
-	uint32_t seq = 1;
-	int fd, err = 0;
+	int fd, err;
 
 	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (fd < 0)
 		return -errno;
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)) < 0) {
 		err = -errno;
-		goto out_close;
+		close(fd);
+		return err;
 	}
-	err = per_family ? -EOPNOTSUPP : dump_tcp_compat(fd, tcp_states, seq++, &tcp, buf, buflen);
+	return fd;
+}
+
+/* TCP counts of both families: one compat dump, or one per family when it is refused. */
+static int dump_tcp(int fd, uint32_t *seq, bool per_family, struct pw_connections *ret, struct pw_sock_ids *fw2,
+		    void *buf, size_t buflen)
+{
+	uint32_t states = (1u << PW_TCP_ESTABLISHED) | (1u << PW_TCP_TIME_WAIT) | (1u << PW_TCP_CLOSE_WAIT) |
+			  (1u << PW_TCP_LISTEN);
+	struct pw_connections tcp = { 0 };
+	uint32_t n_fw2 = fw2 ? fw2->n : 0;
+	int err;
+
+	if (fw2)
+		states |= 1u << PW_TCP_FIN_WAIT2; /* timewait sockets in that substate */
+	err = per_family ? -EOPNOTSUPP : dump_tcp_compat(fd, states, (*seq)++, &tcp, fw2, buf, buflen);
 	if (err < 0) {
 		/* a kernel without the compat request: one dump per family */
 		memset(&tcp, 0, sizeof(tcp));
-		err = dump_family(fd, AF_INET, IPPROTO_TCP, tcp_states, seq++, &tcp, buf, buflen);
+		if (fw2)
+			fw2->n = n_fw2;
+		err = dump_family(fd, AF_INET, IPPROTO_TCP, states, (*seq)++, &tcp, fw2, buf, buflen);
 		if (err < 0)
-			goto out_close;
-		err = dump_family(fd, AF_INET6, IPPROTO_TCP, tcp_states, seq++, &tcp, buf, buflen);
+			return err;
+		err = dump_family(fd, AF_INET6, IPPROTO_TCP, states, (*seq)++, &tcp, fw2, buf, buflen);
 		if (err == -ENOENT)
 			err = 0; /* no IPv6 in this kernel: there are no such sockets */
 		if (err < 0)
-			goto out_close;
+			return err;
 	}
-	err = dump_family(fd, AF_INET, IPPROTO_UDP, ~0u, seq++, &acc, buf, buflen);
+	ret->tcp_established = tcp.tcp_established;
+	ret->tcp_time_wait = tcp.tcp_time_wait;
+	ret->tcp_close_wait = tcp.tcp_close_wait;
+	ret->tcp_listen = tcp.tcp_listen;
+	return 0;
+}
+
+int pw_sockstate_read_netlink(struct pw_connections *ret, void *buf, size_t buflen, bool per_family)
+{
+	struct pw_connections acc = { .valid = true };
+	uint32_t seq = 1;
+	int fd, err;
+
+	fd = open_diag();
+	if (fd < 0)
+		return fd;
+	err = dump_tcp(fd, &seq, per_family, &acc, NULL, buf, buflen);
 	if (err < 0)
 		goto out_close;
-	err = dump_family(fd, AF_INET6, IPPROTO_UDP, ~0u, seq++, &acc, buf, buflen);
+	err = dump_family(fd, AF_INET, IPPROTO_UDP, ~0u, seq++, &acc, NULL, buf, buflen);
+	if (err < 0)
+		goto out_close;
+	err = dump_family(fd, AF_INET6, IPPROTO_UDP, ~0u, seq++, &acc, NULL, buf, buflen);
 	if (err == -ENOENT)
 		err = 0;
 	if (err < 0)
 		goto out_close;
-	acc.tcp_established = tcp.tcp_established;
-	acc.tcp_time_wait = tcp.tcp_time_wait;
-	acc.tcp_close_wait = tcp.tcp_close_wait;
-	acc.tcp_listen = tcp.tcp_listen;
 	*ret = acc;
 out_close:
+	close(fd);
+	return err;
+}
+
+int pw_sockstate_read_netlink_tcp(struct pw_connections *ret, struct pw_sock_ids *fw2, void *buf, size_t buflen)
+{
+	struct pw_connections acc = { .valid = true };
+	uint32_t seq = 1;
+	int fd, err;
+
+	fd = open_diag();
+	if (fd < 0)
+		return fd;
+	fw2->n = 0;
+	err = dump_tcp(fd, &seq, false, &acc, fw2, buf, buflen);
+	close(fd);
+	if (err < 0)
+		return err;
+	*ret = acc;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- exact lookups */
+
+static void lookup_answer(uint8_t *state, uint32_t i, uint8_t what, uint32_t *answered)
+{
+	if (state[i] == PW_LOOKUP_UNKNOWN)
+		(*answered)++;
+	state[i] = what;
+}
+
+int pw_sockdiag_parse_lookups(const void *buf, size_t len, uint32_t seq0, uint32_t n, uint8_t *state)
+{
+	const unsigned char *p = buf;
+	uint32_t answered = 0;
+	size_t off = 0;
+
+	while (len - off >= sizeof(struct nlmsghdr)) {
+		struct inet_diag_msg m;
+		struct nlmsgerr e;
+		struct nlmsghdr h;
+		uint32_t i;
+
+		memcpy(&h, p + off, sizeof(h));
+		if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > len - off)
+			return -EBADMSG;
+		i = h.nlmsg_seq - seq0; /* wraps past n for a sequence number not ours */
+		if (i < n && h.nlmsg_type == NLMSG_ERROR) {
+			if (h.nlmsg_len < NLMSG_LENGTH(sizeof(e)))
+				return -EBADMSG;
+			memcpy(&e, p + off + NLMSG_HDRLEN, sizeof(e));
+			if (e.error != -ENOENT)
+				return e.error < 0 && e.error > -4096 ? e.error : -EBADMSG;
+			lookup_answer(state, i, PW_LOOKUP_GONE, &answered);
+		} else if (i < n && h.nlmsg_type == SOCK_DIAG_BY_FAMILY) {
+			if (h.nlmsg_len < NLMSG_LENGTH(sizeof(m)))
+				return -EBADMSG;
+			memcpy(&m, p + off + NLMSG_HDRLEN, sizeof(m));
+			lookup_answer(state, i, pw_sockdiag_is_fw2_timewait(&m) ? PW_LOOKUP_FW2_TIMEWAIT : PW_LOOKUP_OTHER,
+				      &answered);
+		}
+		if (NLMSG_ALIGN(h.nlmsg_len) >= len - off)
+			break;
+		off += NLMSG_ALIGN(h.nlmsg_len);
+	}
+	return (int)answered;
+}
+
+/*
+ * Requests per write: the answers wait in the socket's receive buffer until read, each
+ * taking about 1.5 KiB of it (skb overhead included); 256 overran the default 208 KiB
+ * (ENOBUFS).
+ */
+#define LOOKUP_BATCH 64
+
+struct lookup_req {
+	struct nlmsghdr nlh;
+	struct inet_diag_req_v2 r;
+};
+
+static void lookup_request(struct lookup_req *q, const struct pw_sock_id *id, uint32_t seq)
+{
+	memset(q, 0, sizeof(*q));
+	q->nlh.nlmsg_len = sizeof(*q);
+	q->nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	q->nlh.nlmsg_flags = NLM_F_REQUEST; /* no dump: one socket, found by its address */
+	q->nlh.nlmsg_seq = seq;
+	q->r.sdiag_family = (uint8_t)id->family;
+	q->r.sdiag_protocol = IPPROTO_TCP;
+	q->r.idiag_states = ~0u;
+	q->r.id.idiag_sport = id->sport;
+	q->r.id.idiag_dport = id->dport;
+	q->r.id.idiag_if = id->ifindex;
+	memcpy(q->r.id.idiag_src, id->src, sizeof(id->src));
+	memcpy(q->r.id.idiag_dst, id->dst, sizeof(id->dst));
+	q->r.id.idiag_cookie[0] = q->r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+}
+
+/* Asks about n <= LOOKUP_BATCH sockets in one write; fills state[0..n). */
+static int lookup_batch(int fd, const struct pw_sock_id *ids, uint32_t n, uint32_t seq0, uint8_t *state, void *buf,
+			size_t buflen)
+{
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct lookup_req req[LOOKUP_BATCH];
+	uint32_t answered = 0;
+	ssize_t got;
+	int r;
+
+	for (uint32_t i = 0; i < n; i++)
+		lookup_request(&req[i], &ids[i], seq0 + i);
+	memset(state, PW_LOOKUP_UNKNOWN, n);
+	/* the kernel handles every message of one write in turn and answers each */
+	if (sendto(fd, req, n * sizeof(req[0]), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+		return -errno;
+	while (answered < n) {
+		got = recv(fd, buf, buflen, 0);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (got == 0)
+			return -EBADMSG;
+		r = pw_sockdiag_parse_lookups(buf, (size_t)got, seq0, n, state);
+		if (r < 0)
+			return r;
+		answered += (uint32_t)r;
+	}
+	return 0;
+}
+
+int pw_sockstate_keep_fw2(struct pw_sock_ids *ids, void *buf, size_t buflen)
+{
+	uint8_t state[LOOKUP_BATCH];
+	uint32_t w = 0, i = 0, seq = 1;
+	int fd, err = 0;
+
+	if (!ids->n)
+		return 0;
+	fd = open_diag();
+	if (fd < 0)
+		return fd;
+	while (i < ids->n) {
+		uint32_t n = ids->n - i < LOOKUP_BATCH ? ids->n - i : LOOKUP_BATCH;
+
+		err = lookup_batch(fd, &ids->v[i], n, seq, state, buf, buflen);
+		if (err < 0)
+			break;
+		for (uint32_t k = 0; k < n; k++)
+			if (state[k] == PW_LOOKUP_FW2_TIMEWAIT)
+				ids->v[w++] = ids->v[i + k];
+		i += n;
+		seq += n;
+	}
+	/* on failure the ones not asked about yet stay */
+	memmove(&ids->v[w], &ids->v[i], (ids->n - i) * sizeof(ids->v[0]));
+	ids->n = w + (ids->n - i);
 	close(fd);
 	return err;
 }

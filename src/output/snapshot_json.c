@@ -2,6 +2,7 @@
 #include "output/snapshot_json.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "bpf/bpf_section.h"
 #include "output/jsonw.h"
@@ -73,6 +74,28 @@ static void json_memory(struct jw *w, const struct pw_memory *m)
 	jw_obj_end(w);
 }
 
+/* "connections_source": "bpf" | "netlink" | "proc" (null with the counts), and why not bpf. */
+static void json_connections_source(struct jw *w, const struct pw_network *n)
+{
+	static const char *const names[] = {
+		[PW_CONN_SOURCE_BPF] = "bpf",
+		[PW_CONN_SOURCE_NETLINK] = "netlink",
+		[PW_CONN_SOURCE_PROC] = "proc",
+	};
+	unsigned src = (unsigned)n->connections_source;
+
+	jw_key(w, "connections_source");
+	if (n->connections.valid && src < sizeof(names) / sizeof(names[0]) && names[src])
+		jw_str(w, names[src]);
+	else
+		jw_null(w);
+	jw_key(w, "connections_bpf_error");
+	if (src != PW_CONN_SOURCE_BPF && n->connections_bpf_error[0])
+		jw_strn(w, n->connections_bpf_error, strnlen(n->connections_bpf_error, sizeof(n->connections_bpf_error)));
+	else
+		jw_null(w);
+}
+
 static void json_network(struct jw *w, const struct pw_network *n)
 {
 	const struct pw_connections *c = &n->connections;
@@ -117,6 +140,7 @@ static void json_network(struct jw *w, const struct pw_network *n)
 		jw_kv_u64(w, "udp_count", c->udp_count);
 		jw_obj_end(w);
 	}
+	json_connections_source(w, n);
 	jw_obj_end(w);
 }
 
@@ -175,11 +199,7 @@ static void json_perf(struct jw *w, const struct pw_perf *p)
 	jw_key(w, "perf");
 	jw_obj_begin(w);
 	jw_kv_bool(w, "available", p->available);
-	jw_key(w, "error");
-	if (p->error[0])
-		jw_str(w, p->error);
-	else
-		jw_null(w);
+	jw_kv_str_or_null(w, "error", p->error);
 	jw_kv_str(w, "source", pw_perf_source_name(p->source));
 	if (p->skipped_sources[0])
 		jw_kv_str(w, "skipped_sources", p->skipped_sources);

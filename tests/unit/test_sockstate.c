@@ -24,6 +24,8 @@
 
 #include "collect/sockstate.h"
 #include "netdisk_fixture.h"
+#include "nlmsg_buf.h"
+#include "sock_kernel.h"
 
 static bool same(const struct pw_connections *a, const struct pw_connections *b)
 {
@@ -151,25 +153,11 @@ Test(sockstate_proc, lines)
 
 /* ---------------------------------------------------------------- netlink answers */
 
-struct msgbuf {
-	unsigned char b[4096];
-	size_t len;
-};
-
-static void put(struct msgbuf *m, uint16_t type, uint32_t seq, const void *payload, size_t n)
-{
-	struct nlmsghdr h = { .nlmsg_len = (uint32_t)NLMSG_LENGTH(n), .nlmsg_type = type, .nlmsg_seq = seq };
-
-	memcpy(m->b + m->len, &h, sizeof(h));
-	memcpy(m->b + m->len + NLMSG_HDRLEN, payload, n);
-	m->len += NLMSG_ALIGN(h.nlmsg_len);
-}
-
 static void put_sock(struct msgbuf *m, uint32_t seq, uint8_t state)
 {
 	struct inet_diag_msg d = { .idiag_family = AF_INET, .idiag_state = state };
 
-	put(m, SOCK_DIAG_BY_FAMILY, seq, &d, sizeof(d));
+	msgbuf_put(m, SOCK_DIAG_BY_FAMILY, seq, &d, sizeof(d));
 }
 
 Test(sockdiag, counts_until_done)
@@ -186,7 +174,7 @@ Test(sockdiag, counts_until_done)
 	put_sock(&m, 5, PW_TCP_TIME_WAIT);
 	put_sock(&m, 5, PW_TCP_CLOSE_WAIT);
 	put_sock(&m, 5, 2 /* SYN_SENT: not counted */);
-	put(&m, NLMSG_DONE, 5, &zero, sizeof(zero));
+	msgbuf_put(&m, NLMSG_DONE, 5, &zero, sizeof(zero));
 	put_sock(&m, 5, PW_TCP_ESTABLISHED); /* after DONE: not looked at */
 	cr_expect_eq(pw_sockdiag_parse(m.b, m.len, 5, true, &acc, &done), 0);
 	cr_expect(done);
@@ -216,12 +204,12 @@ Test(sockdiag, errors_and_malformed)
 	struct nlmsghdr h;
 	bool done = false;
 
-	put(&m, NLMSG_ERROR, 3, &e, sizeof(e));
+	msgbuf_put(&m, NLMSG_ERROR, 3, &e, sizeof(e));
 	cr_expect_eq(pw_sockdiag_parse(m.b, m.len, 3, true, &acc, &done), -EPERM);
 
 	e.error = 5; /* not an errno */
 	m.len = 0;
-	put(&m, NLMSG_ERROR, 3, &e, sizeof(e));
+	msgbuf_put(&m, NLMSG_ERROR, 3, &e, sizeof(e));
 	cr_expect_eq(pw_sockdiag_parse(m.b, m.len, 3, true, &acc, &done), -EBADMSG);
 
 	m.len = 0;
@@ -234,7 +222,7 @@ Test(sockdiag, errors_and_malformed)
 	cr_expect_eq(pw_sockdiag_parse(m.b, m.len, 3, true, &acc, &done), -EBADMSG);
 
 	m.len = 0;
-	put(&m, SOCK_DIAG_BY_FAMILY, 3, &e, 4); /* too short for an inet_diag_msg */
+	msgbuf_put(&m, SOCK_DIAG_BY_FAMILY, 3, &e, 4); /* too short for an inet_diag_msg */
 	cr_expect_eq(pw_sockdiag_parse(m.b, m.len, 3, true, &acc, &done), -EBADMSG);
 
 	/* a few stray bytes after whole messages are not a message */
@@ -264,87 +252,6 @@ Test(sockdiag, unaligned_buffer)
 #define N_ESTABLISHED_PAIRS 700 /* 1,400 sockets: the dump answer spans many reads */
 #define N_CLOSE_WAIT 5
 #define N_TIME_WAIT 7
-
-static void lo_up(void)
-{
-	struct ifreq ifr = { 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	cr_assert(fd >= 0);
-	strcpy(ifr.ifr_name, "lo");
-	cr_assert_eq(ioctl(fd, SIOCGIFFLAGS, &ifr), 0);
-	ifr.ifr_flags |= IFF_UP;
-	cr_assert_eq(ioctl(fd, SIOCSIFFLAGS, &ifr), 0, "bringing lo up: %s", strerror(errno));
-	close(fd);
-}
-
-static int listener(int family, struct sockaddr_storage *ret_addr, socklen_t *ret_len)
-{
-	struct sockaddr_storage ss = { 0 };
-	socklen_t len;
-	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -errno;
-	if (family == AF_INET) {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-
-		a->sin_family = AF_INET;
-		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		len = sizeof(*a);
-	} else {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_addr = in6addr_loopback;
-		len = sizeof(*a);
-	}
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 4096) < 0) {
-		int e = -errno;
-
-		close(fd);
-		return e;
-	}
-	*ret_len = sizeof(*ret_addr);
-	getsockname(fd, (struct sockaddr *)ret_addr, ret_len);
-	return fd;
-}
-
-/* A connected pair through listener lfd: *c the client, *s the accepted side. */
-static void connect_pair(int lfd, const struct sockaddr_storage *addr, socklen_t len, int *c, int *s)
-{
-	*c = socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	cr_assert(*c >= 0, "socket: %s", strerror(errno));
-	cr_assert_eq(connect(*c, (const struct sockaddr *)addr, len), 0, "connect: %s", strerror(errno));
-	*s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	cr_assert(*s >= 0, "accept: %s", strerror(errno));
-}
-
-static void udp_socket(int family)
-{
-	struct sockaddr_storage ss = { 0 };
-	socklen_t len = 0;
-	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	cr_assert(fd >= 0);
-	if (family == AF_INET) {
-		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		len = sizeof(struct sockaddr_in);
-	} else {
-		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
-		len = sizeof(struct sockaddr_in6);
-	}
-	cr_assert_eq(bind(fd, (struct sockaddr *)&ss, len), 0, "udp bind: %s", strerror(errno));
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
 
 Test(sockstate_kernel, netlink_and_proc_agree_with_what_was_made, .timeout = 60)
 {
