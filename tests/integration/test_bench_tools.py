@@ -186,6 +186,7 @@ STRACE_LOG = r"""
 104 1000.900500 sendto(9<socket:[1]>, [{nlmsg_len=72, nlmsg_type=0x14 /* NLMSG_??? */, nlmsg_flags=NLM_F_REQUEST|0x300, nlmsg_seq=1, nlmsg_pid=0}, "\x02\x06\x00\x00"], 72, 0, NULL, 0) = 72
 104 1000.900550 sendto(9<socket:[1]>, [{nlmsg_len=76, nlmsg_type=0x12 /* NLMSG_??? */, nlmsg_flags=NLM_F_REQUEST|0x300, nlmsg_seq=1, nlmsg_pid=0}, "\x02\x00\x00\x00"], 76, 0, NULL, 0) = 76
 104 1000.900600 sendto(9<socket:[1]>, [{nlmsg_len=72, nlmsg_type=SOCK_DIAG_BY_FAMILY, nlmsg_flags=NLM_F_REQUEST|NLM_F_DUMP, nlmsg_seq=2, nlmsg_pid=0}, {sdiag_family=AF_INET6, sdiag_protocol=IPPROTO_UDP, idiag_ext=0}], 72, 0, NULL, 0) = 72
+104 1000.900700 sendto(9<socket:[2]>, [[{nlmsg_len=72, nlmsg_type=0x14 /* NLMSG_??? */, nlmsg_flags=NLM_F_REQUEST, nlmsg_seq=1, nlmsg_pid=0}, "\x02\x06\x00\x00"]], 72, 0, NULL, 0) = 72
 100 1001.100000 write(1</dev/null>, "{\"version\":1", 578) = 578
 100 1001.100100 write(1</dev/null>, "\"self\":{}}\n", 11) = 11
 101 1001.900000 openat(4</proc>, "vmstat", O_RDONLY|O_CLOEXEC) = 7</proc/vmstat>
