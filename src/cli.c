@@ -26,6 +26,7 @@ enum {
 	OPT_PERF_SOURCE,
 	OPT_USER,
 	OPT_LOG_LEVEL,
+	OPT_LOG_FILE,
 	OPT_NO_PER_CPU,
 	OPT_PROC_ROOT,
 	OPT_SYS_ROOT,
@@ -48,6 +49,7 @@ static const struct option long_options[] = {
 	{ "perf-source", required_argument, NULL, OPT_PERF_SOURCE },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "log-file", required_argument, NULL, OPT_LOG_FILE },
 	{ "no-per-cpu-metrics", no_argument, NULL, OPT_NO_PER_CPU },
 	{ "proc-root", required_argument, NULL, OPT_PROC_ROOT },
 	{ "sys-root", required_argument, NULL, OPT_SYS_ROOT },
@@ -96,8 +98,11 @@ void pw_print_usage(FILE *f)
 		"  --retention SPEC       how long each tier is kept (default raw=24h,minute=14d,hour=365d)\n"
 		"\n"
 		"Operation:\n"
-		"  --user NAME            drop to this user once BPF, perf events and the socket are set up\n"
+		"  --user NAME            drop to this user once BPF, perf events and the socket are set up,\n"
+		"                         keeping only the capabilities collection still needs\n"
 		"  --log-level LEVEL      error|warn|info|debug (default info)\n"
+		"  --log-file PATH        append the log to PATH instead of stderr; SIGHUP reopens it\n"
+		"                         (after logrotate moved it)\n"
 		"  --proc-root DIR        read procfs from DIR instead of /proc (tests, benchmarks)\n"
 		"  --sys-root DIR         read sysfs from DIR instead of /sys\n"
 		"  -h, --help             this text\n"
@@ -158,7 +163,8 @@ int pw_parse_options(int argc, char **argv, struct pw_options *o)
 	o->test_hang_collector = getenv("PW_TEST_HANG_COLLECTOR");
 
 	opterr = 0;
-	optind = 1;
+	/* 0, not 1: glibc then forgets a half-read "-ih" cluster of an earlier argv (found by fuzz_cli) */
+	optind = 0;
 	while ((c = getopt_long(argc, argv, ":i:hV", long_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_JSON:
@@ -228,6 +234,11 @@ int pw_parse_options(int argc, char **argv, struct pw_options *o)
 				o->log_level = PW_LOG_DEBUG;
 			else
 				return usage_error("--log-level is one of error, warn, info, debug; not '%s'", optarg);
+			break;
+		case OPT_LOG_FILE:
+			if (!*optarg)
+				return usage_error("%s", "--log-file needs a path");
+			o->log_file = optarg;
 			break;
 		case OPT_NO_PER_CPU:
 			o->no_per_cpu_metrics = true;

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,23 +49,125 @@ static uint64_t self_rss_bytes(int proc_self_fd)
 	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
-/* Waits until the absolute monotonic time `until`; returns the signal that came, or 0. */
+/*
+ * Waits until the absolute monotonic time `until` for one of sigs; returns the signal
+ * that came, or 0. A time already past still looks once for a pending signal, so a
+ * daemon that runs late keeps answering SIGTERM.
+ */
 static int wait_until(const sigset_t *sigs, uint64_t until)
 {
 	for (;;) {
 		uint64_t now = pw_mono_ns();
-		struct timespec rel;
+		struct timespec rel = pw_ns_to_ts(now < until ? until - now : 0);
 		int sig;
 
-		if (now >= until)
-			return 0;
-		rel = pw_ns_to_ts(until - now);
 		sig = sigtimedwait(sigs, NULL, &rel);
 		if (sig > 0)
 			return sig;
-		if (errno != EINTR && errno != EAGAIN)
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN || pw_mono_ns() >= until)
 			return 0;
 	}
+}
+
+static long long read_perf_paranoid(void)
+{
+	char buf[32];
+	long long v;
+	ssize_t n;
+	int fd;
+
+	/* the host's setting, also when --proc-root points at a fixture tree */
+	fd = open("/proc/sys/kernel/perf_event_paranoid", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return PW_PARANOID_UNKNOWN;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return PW_PARANOID_UNKNOWN;
+	buf[n] = '\0';
+	return sscanf(buf, "%lld", &v) == 1 ? v : PW_PARANOID_UNKNOWN;
+}
+
+/* Says at start who we run as, with which capabilities, and what we cannot do without the others. */
+static void report_privileges(const struct pw_options *o)
+{
+	enum pw_log_level level = o->json ? PW_LOG_DEBUG : PW_LOG_INFO; /* --json stays quiet */
+	bool want_bpf = o->perf_source == PW_PERF_AUTO || o->perf_source == PW_PERF_OPT_BPF;
+	bool want_perf_stat = o->perf_source == PW_PERF_AUTO || o->perf_source == PW_PERF_OPT_PERF_STAT;
+	char caps[512], serious[512], minor[256];
+
+	pw_describe_caps(caps, sizeof(caps));
+	pw_log(level, "running as uid %u, capabilities: %s", (unsigned)geteuid(), caps);
+	pw_caps_consequences(want_bpf, want_perf_stat, read_perf_paranoid(), serious, sizeof(serious), minor,
+			     sizeof(minor));
+	if (serious[0])
+		pw_warn("%s", serious);
+	if (minor[0])
+		pw_log(level, "%s", minor);
+}
+
+/* --user: the log file must stay reopenable (SIGHUP) by the user we become. */
+static void hand_log_over(const char *user)
+{
+	const char *path = pw_log_path();
+	struct passwd *pw;
+
+	if (!path || geteuid() != 0)
+		return;
+	pw = getpwnam(user);
+	if (pw && chown(path, pw->pw_uid, pw->pw_gid) < 0)
+		pw_warn("--log-file %s: cannot hand it to %s: %s (SIGHUP may not reopen it)", path, user,
+			strerror(errno));
+}
+
+/*
+ * After set-up (BPF programs loaded and attached, perf events open, the perf child
+ * running, the socket bound, the database open and handed over) and one collection:
+ * give up what collection no longer needs. With --user, switch to that user; without
+ * it, a non-root service started with capabilities keeps only the needed ones; root
+ * without --user stays root. What is still needed was found by test
+ * (tests/integration/test_privileges.py): CAP_PERFMON for the perf-stat source, whose
+ * supervisor restarts `perf stat -a` when it dies; for BPF (the perf source, socket
+ * counts) nothing on Linux >= 6.5, where the map and perf event fds already held work
+ * without any capability, CAP_BPF on older kernels that refuse every bpf() command
+ * without it (asked of the kernel: pw_bpf_needs_cap()).
+ */
+static int drop_privileges(const struct pw_options *o, const struct snapshot *first)
+{
+	bool uses_bpf = first->perf.source == PW_PERF_SOURCE_BPF ||
+			(first->network.valid && first->network.connections_source == PW_CONN_SOURCE_BPF);
+	cap_value_t keep[2];
+	size_t n_keep = 0;
+	char err[256], caps[512];
+
+	if (!o->user) {
+		pw_describe_caps(caps, sizeof(caps));
+		if (geteuid() == 0 || !strcmp(caps, "none"))
+			return 0;
+	}
+	if (first->perf.source == PW_PERF_SOURCE_PERF_STAT && pw_has_cap(CAP_PERFMON))
+		keep[n_keep++] = CAP_PERFMON;
+	if (uses_bpf && pw_has_cap(CAP_BPF) && pw_bpf_needs_cap())
+		keep[n_keep++] = CAP_BPF;
+	if (o->user)
+		hand_log_over(o->user);
+	if (pw_drop_privileges(o->user, keep, n_keep, err, sizeof(err)) < 0) {
+		if (o->user) {
+			pw_err("cannot switch to user %s: %s", o->user, err);
+			return -1;
+		}
+		pw_warn("cannot give up unneeded capabilities: %s", err);
+		return 0;
+	}
+	pw_describe_caps(caps, sizeof(caps));
+	/* --json stays quiet unless --user asked for the switch */
+	pw_log(o->json && !o->user ? PW_LOG_DEBUG : PW_LOG_INFO, "%s%s, capabilities kept: %s (perf source: %s%s)",
+	       o->user ? "now running as user " : "set-up done", o->user ? o->user : "", caps,
+	       pw_perf_source_name(first->perf.source),
+	       uses_bpf && n_keep && keep[n_keep - 1] == CAP_BPF ? "; this kernel needs CAP_BPF for bpf() on held fds" : "");
+	return 0;
 }
 
 static void fill_header(struct snapshot *s, const struct pw_options *o)
@@ -79,29 +182,51 @@ static void fill_header(struct snapshot *s, const struct pw_options *o)
 		snprintf(s->hostname, sizeof(s->hostname), "unknown");
 }
 
+static void reopen_log(void)
+{
+	int e = pw_log_reopen();
+
+	if (e < 0)
+		pw_warn("SIGHUP: cannot reopen --log-file %s: %s (still writing to the old one)", pw_log_path(),
+			strerror(-e));
+	else if (pw_log_path())
+		pw_debug("SIGHUP: reopened %s", pw_log_path());
+}
+
+static void stop_requested(int sig)
+{
+	pw_info("SIG%s: stopping", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+}
+
 int pw_daemon_run(const struct pw_options *opts)
 {
 	struct running_output outs[MAX_OUTPUTS] = { 0 };
 	const struct output *const *list;
-	struct pw_daemon d = { .opts = opts };
+	struct pw_daemon d = { .opts = opts, .env = { .proc_fd = -1, .sys_fd = -1 } };
 	struct runner *runner = NULL;
 	struct snapshot snap;
 	struct pw_buf json = { 0 };
 	char err[PW_ERROR_MAX] = "";
-	uint64_t interval_ns, next, deadline_budget, printed = 0, late = 0;
+	uint64_t interval_ns, next, deadline_budget, printed = 0, late = 0, stop0, collectors0;
 	size_t n_outs = 0, i;
-	sigset_t sigs;
-	int statm_fd, rc = 1, sig;
+	sigset_t sigs, stop_sigs;
+	int statm_fd = -1, rc = 1, sig;
 	bool primed = false;
 
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigs = stop_sigs;
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* every thread made from here on inherits it */
 	signal(SIGPIPE, SIG_IGN);
 
 	snapshot_init(&snap);
+	if (opts->user && pw_check_user(opts->user, err, sizeof(err)) < 0) {
+		pw_err("cannot switch to user %s: %s", opts->user, err);
+		goto out;
+	}
+	report_privileges(opts);
 	d.start_mono_ns = pw_mono_ns();
 	d.start_time = (double)pw_clock_ns(CLOCK_REALTIME) / 1e9;
 	statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
@@ -114,6 +239,7 @@ int pw_daemon_run(const struct pw_options *opts)
 		pw_err("cannot start the collectors: out of memory or threads");
 		goto out;
 	}
+	runner_set_interrupt(runner, &stop_sigs); /* not SIGHUP: a log rotation must not cut a collection short */
 
 	if (opts->json) {
 		static const struct output *const json_outs[] = { &pw_stdout_output };
@@ -133,23 +259,6 @@ int pw_daemon_run(const struct pw_options *opts)
 		outs[i].started = true;
 	}
 
-	if (opts->user) {
-		/*
-		 * Everything privileged is set up by now (BPF programs and perf events loaded,
-		 * perf child started, socket bound, database open). What collection still needs
-		 * afterwards on this kernel was found by test (tests/integration/test_privileges.py).
-		 */
-		static const cap_value_t keep[] = { CAP_PERFMON };
-		char caps[256];
-
-		if (pw_drop_privileges(opts->user, keep, sizeof(keep) / sizeof(keep[0]), err, sizeof(err)) < 0) {
-			pw_err("cannot switch to user %s: %s", opts->user, err);
-			goto out;
-		}
-		pw_describe_caps(caps, sizeof(caps));
-		pw_info("running as user %s, capabilities kept: %s", opts->user, caps);
-	}
-
 	interval_ns = (uint64_t)(opts->interval_s * 1e9);
 	/* a collector gets most of the interval, but never more than 2 s: the snapshot is on time */
 	deadline_budget = interval_ns * 8 / 10;
@@ -162,11 +271,11 @@ int pw_daemon_run(const struct pw_options *opts)
 
 		sig = wait_until(&sigs, next);
 		if (sig == SIGHUP) {
-			pw_log_reopen(NULL);
+			reopen_log();
 			continue;
 		}
 		if (sig == SIGINT || sig == SIGTERM) {
-			pw_info("%s: stopping", strsignal(sig));
+			stop_requested(sig);
 			rc = 0;
 			break;
 		}
@@ -174,6 +283,15 @@ int pw_daemon_run(const struct pw_options *opts)
 		snapshot_reset(&snap);
 		fill_header(&snap, opts);
 		runner_collect(runner, &snap, next + deadline_budget);
+		/* a stop that came while collecting: no half-collected snapshot goes out */
+		sig = wait_until(&sigs, 0);
+		if (sig == SIGHUP) {
+			reopen_log();
+		} else if (sig == SIGINT || sig == SIGTERM) {
+			stop_requested(sig);
+			rc = 0;
+			break;
+		}
 		snap.self.collect_cpu_ns = 0;
 		for (i = 0; i < runner_count(runner); i++) {
 			struct runner_stats st = runner_stats(runner, i);
@@ -185,6 +303,8 @@ int pw_daemon_run(const struct pw_options *opts)
 		if (!primed) {
 			/* the first sample only sets the baseline every rate is computed from */
 			primed = true;
+			if (drop_privileges(opts, &snap) < 0)
+				goto out;
 			next += interval_ns;
 			continue;
 		}
@@ -215,6 +335,9 @@ int pw_daemon_run(const struct pw_options *opts)
 		/* carried into the next snapshot: this cycle's cost is known only now */
 		snap.self.outputs_cpu_ns = d.cost.outputs_cpu_ns[0];
 		snap.self.cycle_cpu_ns = pw_clock_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
+		pw_debug("snapshot %llu: %zu bytes, %u errors, cycle CPU %.2f ms, published %.1f ms after its tick",
+			 (unsigned long long)snap.seq, json.len, (unsigned)snap.n_errors, (double)snap.self.cycle_cpu_ns / 1e6,
+			 (double)(pw_mono_ns() - next) / 1e6);
 		if (opts->json && printed >= opts->count) {
 			rc = 0;
 			break;
@@ -225,10 +348,22 @@ int pw_daemon_run(const struct pw_options *opts)
 			next += interval_ns;
 	}
 out:
-	for (i = MAX_OUTPUTS; i-- > 0;)
-		if (outs[i].started && outs[i].o->stop)
+	/* the server first (clients closed), then history flushed and closed, then the
+	 * collectors (BPF detached, perf child stopped); each step timed for --log-level debug */
+	stop0 = pw_mono_ns();
+	for (i = MAX_OUTPUTS; i-- > 0;) {
+		if (outs[i].started && outs[i].o->stop) {
+			uint64_t t = pw_mono_ns();
+
 			outs[i].o->stop(outs[i].ctx);
+			pw_debug("stopped %s in %.1f ms", outs[i].o->name, (double)(pw_mono_ns() - t) / 1e6);
+		}
+	}
+	collectors0 = pw_mono_ns();
 	runner_destroy(runner);
+	if (runner)
+		pw_debug("stopped the collectors in %.1f ms; everything in %.1f ms", (double)(pw_mono_ns() - collectors0) / 1e6,
+			 (double)(pw_mono_ns() - stop0) / 1e6);
 	pw_env_close(&d.env);
 	snapshot_free(&snap);
 	pw_buf_free(&json);

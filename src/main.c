@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdio.h>
+#include <string.h>
 
 #include "daemon.h"
 #include "log.h"
@@ -16,5 +17,12 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc;
 	pw_log_set_level(opts.log_level);
+	if (opts.log_file) {
+		rc = pw_log_open(opts.log_file);
+		if (rc < 0) {
+			fprintf(stderr, "perfwatch: error: --log-file %s: %s\n", opts.log_file, strerror(-rc));
+			return 1;
+		}
+	}
 	return pw_daemon_run(&opts);
 }

@@ -28,6 +28,7 @@ struct pw_options {
 	enum pw_perf_source_opt perf_source;
 	const char *user;       /* --user NAME: drop privileges after set-up */
 	enum pw_log_level log_level;
+	const char *log_file;   /* --log-file PATH: log there instead of stderr; SIGHUP reopens it */
 	bool no_per_cpu_metrics;
 	const char *proc_root;  /* --proc-root DIR (tests and benchmarks: a fixture tree) */
 	const char *sys_root;   /* --sys-root DIR */

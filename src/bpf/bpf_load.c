@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "bpf/bpf_internal.h"
+#include "bpf/bpf_testhook.h"
 #include "bpf/cpulist.h"
 #include "bpf/fdinfo.h"
 #include "bpf/verifier_log.h"
@@ -100,6 +101,7 @@ static void init_prog_table(struct pw_bpf_ctx *ctx, const bool *disabled, char (
 		snprintf(ps->name, sizeof(ps->name), "%s", bpf_program__name(prog));
 		snprintf(ps->attach, sizeof(ps->attach), "%s", bpf_program__section_name(prog));
 		ps->reader = prog == ctx->skel->progs.pw_read_pmu;
+		pw_bpf_test_break(prog);
 		if (disabled[n]) {
 			bpf_program__set_autoload(prog, false);
 			memcpy(ps->why, disabled_why[n], sizeof(ps->why));

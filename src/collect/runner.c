@@ -36,6 +36,7 @@ struct runner {
 	bool quit;
 	uint64_t gen;
 	const struct pw_env *env;
+	const sigset_t *interrupt; /* stop waiting when one of these is pending */
 	size_t n;
 	struct worker *w;
 };
@@ -189,9 +190,26 @@ out_destroy:
 	return err;
 }
 
+void runner_set_interrupt(struct runner *r, const sigset_t *sigs) { r->interrupt = sigs; }
+
+static bool interrupted(const struct runner *r)
+{
+	sigset_t pending;
+
+	if (!r->interrupt || sigpending(&pending) < 0)
+		return false;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(r->interrupt, sig) == 1 && sigismember(&pending, sig) == 1)
+			return true;
+	return false;
+}
+
+/* How often a wait for late collectors looks for a pending stop signal. */
+#define INTERRUPT_CHECK_NS 20000000ull
+
 void runner_collect(struct runner *r, struct snapshot *out, uint64_t deadline_ns)
 {
-	struct timespec dl = pw_ns_to_ts(deadline_ns);
+	struct timespec dl;
 	uint64_t now = pw_mono_ns();
 	bool waiting;
 	size_t i;
@@ -215,7 +233,12 @@ void runner_collect(struct runner *r, struct snapshot *out, uint64_t deadline_ns
 				waiting = true;
 		if (!waiting)
 			break;
-		if (pthread_cond_timedwait(&r->done, &r->lock, &dl) == ETIMEDOUT)
+		now = pw_mono_ns();
+		if (now >= deadline_ns)
+			break;
+		dl = pw_ns_to_ts(r->interrupt && deadline_ns - now > INTERRUPT_CHECK_NS ? now + INTERRUPT_CHECK_NS
+										    : deadline_ns);
+		if (pthread_cond_timedwait(&r->done, &r->lock, &dl) == ETIMEDOUT && interrupted(r))
 			break;
 	}
 	now = pw_mono_ns();

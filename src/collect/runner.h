@@ -2,6 +2,7 @@
 #ifndef PW_RUNNER_H
 #define PW_RUNNER_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "collect/collector.h"
@@ -22,6 +23,12 @@ int runner_create(struct runner **ret, const struct collector *const *list, size
  * failed or late one's sections are null with the reason in out->errors.
  */
 void runner_collect(struct runner *r, struct snapshot *out, uint64_t deadline_ns);
+/*
+ * Makes runner_collect() give up waiting early when one of these signals is pending
+ * (they are blocked and taken with sigtimedwait by the caller): a stop request is not
+ * held up by a late collector. The set must outlive the runner.
+ */
+void runner_set_interrupt(struct runner *r, const sigset_t *sigs);
 size_t runner_count(const struct runner *r);
 const char *runner_name(const struct runner *r, size_t i);
 struct runner_stats runner_stats(const struct runner *r, size_t i);

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fault injection for the operations tests (tests/integration/test_ops_faults.py): with
+ * PW_TEST_BPF_REJECT=<program name> that program is made one the kernel's verifier
+ * refuses, so the real "one program rejected, the others load and attach" path runs.
+ */
+#ifndef PW_BPF_TESTHOOK_H
+#define PW_BPF_TESTHOOK_H
+
+#include <bpf/libbpf.h>
+
+#define PW_TEST_BPF_REJECT_ENV "PW_TEST_BPF_REJECT"
+
+/* Call after opening the object and before loading it; a no-op unless the variable names prog. */
+void pw_bpf_test_break(struct bpf_program *prog);
+
+#endif
