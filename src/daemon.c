@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -293,10 +294,16 @@ int pw_daemon_run(const struct pw_options *opts)
 			break;
 		}
 		snap.self.collect_cpu_ns = 0;
+		snap.self.n_collectors = 0;
 		for (i = 0; i < runner_count(runner); i++) {
 			struct runner_stats st = runner_stats(runner, i);
 
 			snap.self.collect_cpu_ns += st.cpu_ns;
+			if (i < PW_SELF_MAX_STAGES) {
+				snap.self.collectors[i].name = runner_name(runner, i);
+				snap.self.collectors[i].cpu_ns = st.cpu_ns;
+				snap.self.n_collectors = (uint32_t)i + 1;
+			}
 			if (st.late)
 				late++;
 		}
@@ -305,6 +312,8 @@ int pw_daemon_run(const struct pw_options *opts)
 			primed = true;
 			if (drop_privileges(opts, &snap) < 0)
 				goto out;
+			/* hand back what set-up used (kernel BTF for CO-RE, ...): RSS stays small */
+			malloc_trim(0);
 			next += interval_ns;
 			continue;
 		}
@@ -327,13 +336,21 @@ int pw_daemon_run(const struct pw_options *opts)
 		if (json.oom) {
 			pw_err("out of memory while serializing snapshot %llu", (unsigned long long)snap.seq);
 		} else {
-			for (i = 0; i < n_outs; i++)
+			for (i = 0; i < n_outs; i++) {
+				uint64_t o0 = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+
 				outs[i].o->publish(outs[i].ctx, &snap, &json);
+				d.cost.outputs_cpu_ns[i] = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID) - o0;
+			}
 		}
-		d.cost.outputs_cpu_ns[0] = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t1;
 		printed++;
 		/* carried into the next snapshot: this cycle's cost is known only now */
-		snap.self.outputs_cpu_ns = d.cost.outputs_cpu_ns[0];
+		snap.self.outputs_cpu_ns = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t1;
+		snap.self.n_outputs = (uint32_t)n_outs;
+		for (i = 0; i < n_outs; i++) {
+			snap.self.outputs[i].name = outs[i].o->name;
+			snap.self.outputs[i].cpu_ns = d.cost.outputs_cpu_ns[i];
+		}
 		snap.self.cycle_cpu_ns = pw_clock_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
 		pw_debug("snapshot %llu: %zu bytes, %u errors, cycle CPU %.2f ms, published %.1f ms after its tick",
 			 (unsigned long long)snap.seq, json.len, (unsigned)snap.n_errors, (double)snap.self.cycle_cpu_ns / 1e6,

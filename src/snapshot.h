@@ -156,7 +156,16 @@ struct pw_bpf; /* src/bpf/bpf_section.h: the eBPF section, owned by the bpf coll
 
 /* ---------------------------------------------------------------- self */
 /* What PerfWatch itself cost, measured over the previous cycle (extra section "self"). */
+#define PW_SELF_MAX_STAGES 8
+struct pw_stage_cost {
+	const char *name; /* a collector's or output's static name */
+	uint64_t cpu_ns;
+};
+
 struct pw_self {
+	uint32_t n_collectors, n_outputs;
+	struct pw_stage_cost collectors[PW_SELF_MAX_STAGES]; /* thread CPU of each collector */
+	struct pw_stage_cost outputs[PW_SELF_MAX_STAGES];    /* CPU of each output's publish */
 	uint64_t cycle_cpu_ns;   /* process CPU time of the whole previous cycle */
 	uint64_t collect_cpu_ns; /* all collectors (thread CPU time) */
 	uint64_t json_cpu_ns;    /* serializing the snapshot once */

@@ -37,6 +37,13 @@ static void hist_delta(struct pw_bpf_hist *out, const struct pw_hist *cur, const
 	out->sum_ns = sub_sat(cur->sum_ns, prev->sum_ns);
 }
 
+static void hist_copy(struct pw_bpf_hist *out, const struct pw_hist *v)
+{
+	memcpy(out->slots, v->slots, sizeof(out->slots));
+	out->count = v->count;
+	out->sum_ns = v->sum_ns;
+}
+
 static void hist_add(struct pw_hist *sum, const struct pw_hist *v)
 {
 	for (int i = 0; i < PW_HIST_SLOTS; i++)
@@ -166,7 +173,7 @@ static void read_pmu(struct pw_bpf_ctx *ctx, struct snapshot *out, struct pw_bpf
 /* ---------------------------------------------------------------- per-CPU counters */
 static int read_cpu_counters(struct pw_bpf_ctx *ctx, struct snapshot *out, struct pw_bpf *b)
 {
-	struct pw_cpu_counters *v = ctx->percpu_buf, total = { 0 };
+	struct pw_cpu_counters *v = ctx->percpu_buf, total = { 0 }, since_load = { 0 };
 	const struct pw_bpf_prog_state *sw, *mig, *pfu, *pfk;
 	__u32 key = 0;
 	uint32_t n = 0;
@@ -188,6 +195,10 @@ static int read_cpu_counters(struct pw_bpf_ctx *ctx, struct snapshot *out, struc
 		total.migrations += d.migrations;
 		total.faults_user += d.faults_user;
 		total.faults_kernel += d.faults_kernel;
+		since_load.ctx_switches += cur->ctx_switches;
+		since_load.migrations += cur->migrations;
+		since_load.faults_user += cur->faults_user;
+		since_load.faults_kernel += cur->faults_kernel;
 		if (!ctx->online[c])
 			continue;
 		b->cpus[n++] = (struct pw_bpf_cpu){
@@ -197,9 +208,17 @@ static int read_cpu_counters(struct pw_bpf_ctx *ctx, struct snapshot *out, struc
 			.faults_user = d.faults_user,
 			.faults_kernel = d.faults_kernel,
 			.cpu_clock_ms = NAN,
+			.context_switches_total = cur->ctx_switches,
+			.migrations_total = cur->migrations,
+			.faults_user_total = cur->faults_user,
+			.faults_kernel_total = cur->faults_kernel,
 		};
 	}
 	b->n_cpus = n;
+	b->context_switches_total = since_load.ctx_switches;
+	b->migrations_total = since_load.migrations;
+	b->faults_user_total = since_load.faults_user;
+	b->faults_kernel_total = since_load.faults_kernel;
 	memcpy(ctx->cpu_prev, ctx->cpu_cur, (size_t)ctx->ncpus * sizeof(*v));
 
 	sw = prog_by_name(ctx, "pw_sched_switch");
@@ -226,6 +245,7 @@ static int read_runq(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
 	for (int c = 0; c < ctx->ncpus; c++)
 		hist_add(&sum, &v[c]);
 	hist_delta(&b->runq, &sum, &ctx->runq_prev);
+	hist_copy(&b->runq_total, &sum);
 	ctx->runq_prev = sum;
 	sw = prog_by_name(ctx, "pw_sched_switch");
 	if (ctx->runq_why[0])
@@ -333,6 +353,10 @@ static int read_block(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct p
 		}
 		d->errors = sub_sat(cur->c.errors, prev->c.errors);
 		hist_delta(&d->latency, &cur->c.latency, &prev->c.latency);
+		memcpy(d->requests_total, cur->c.requests, sizeof(d->requests_total));
+		memcpy(d->bytes_total, cur->c.bytes, sizeof(d->bytes_total));
+		d->errors_total = cur->c.errors;
+		hist_copy(&d->latency_total, &cur->c.latency);
 	}
 	b->n_block = n;
 	struct pw_blk_row *t = ctx->blk_prev;
@@ -406,6 +430,10 @@ static int read_net(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
 		f->tx_bytes = sub_sat(cur->c.tx_bytes, prev->c.tx_bytes);
 		f->rx_packets = sub_sat(cur->c.rx_packets, prev->c.rx_packets);
 		f->rx_bytes = sub_sat(cur->c.rx_bytes, prev->c.rx_bytes);
+		f->tx_packets_total = cur->c.tx_packets;
+		f->tx_bytes_total = cur->c.tx_bytes;
+		f->rx_packets_total = cur->c.rx_packets;
+		f->rx_bytes_total = cur->c.rx_bytes;
 	}
 	b->n_net = n;
 	struct pw_net_row *t = ctx->net_prev;

@@ -14,15 +14,6 @@ void pw_bpf_section_free(struct pw_bpf *b)
 	free(b);
 }
 
-static void json_why(struct jw *w, const char *key, const char *why)
-{
-	jw_key(w, key);
-	if (why[0])
-		jw_str(w, why);
-	else
-		jw_null(w);
-}
-
 /* {"count": N, "mean_us": x, "log2_us": [slot counts, trailing zeros left out]} */
 static void json_hist(struct jw *w, const char *key, const struct pw_bpf_hist *h)
 {
@@ -137,18 +128,10 @@ static void json_programs(struct jw *w, const struct pw_bpf *b)
 		jw_obj_begin(w);
 		jw_kv_str(w, "attach", p->attach);
 		jw_kv_bool(w, "attached", p->attached);
-		json_why(w, "error", p->why);
+		jw_kv_str_or_null(w, "error", p->why);
 		/* the kernel counts runs only while run-time stats are on */
-		jw_key(w, "runs");
-		if (b->stats_enabled)
-			jw_u64(w, p->runs);
-		else
-			jw_null(w);
-		jw_key(w, "run_time_ns");
-		if (b->stats_enabled)
-			jw_u64(w, p->run_time_ns);
-		else
-			jw_null(w);
+		jw_kv_u64_or_null(w, "runs", b->stats_enabled, p->runs);
+		jw_kv_u64_or_null(w, "run_time_ns", b->stats_enabled, p->run_time_ns);
 		jw_kv_double(w, "ns_per_run", b->stats_enabled && p->runs ?
 				 (double)p->run_time_ns / (double)p->runs : NAN);
 		jw_kv_u64(w, "run_count_total", p->run_count_total);
@@ -172,7 +155,7 @@ static void json_events(struct jw *w, const struct pw_bpf *b)
 		jw_kv_str(w, "source", e->source);
 		jw_kv_str(w, "standin", e->standin);
 		jw_kv_u64(w, "cpus", e->cpus);
-		json_why(w, "error", e->why);
+		jw_kv_str_or_null(w, "error", e->why);
 		jw_obj_end(w);
 	}
 	jw_obj_end(w);
@@ -185,26 +168,22 @@ void pw_bpf_section_json(const struct pw_bpf *b, struct jw *w)
 	jw_kv_bool(w, "test_software_events", b->test_software_events);
 	json_cpus(w, b);
 	json_hist(w, "runq_latency", &b->runq);
-	json_why(w, "runq_latency_error", b->runq_why);
+	jw_kv_str_or_null(w, "runq_latency_error", b->runq_why);
 	json_block(w, b);
 	json_net(w, b);
 	json_ratios(w, &b->ratios);
 	json_events(w, b);
-	json_why(w, "pmu_read_error", b->pmu_read_error);
+	jw_kv_str_or_null(w, "pmu_read_error", b->pmu_read_error);
 	json_programs(w, b);
 	jw_key(w, "stats");
 	jw_obj_begin(w);
 	jw_kv_bool(w, "enabled", b->stats_enabled);
-	json_why(w, "error", b->stats_why);
+	jw_kv_str_or_null(w, "error", b->stats_why);
 	jw_obj_end(w);
 	jw_key(w, "maps");
 	jw_obj_begin(w);
 	jw_kv_u64(w, "count", b->n_maps);
-	jw_key(w, "memory_bytes");
-	if (b->map_memory_bytes)
-		jw_u64(w, b->map_memory_bytes);
-	else
-		jw_null(w);
+	jw_kv_u64_or_null(w, "memory_bytes", b->map_memory_bytes != 0, b->map_memory_bytes);
 	jw_obj_end(w);
 	jw_key(w, "drops");
 	jw_obj_begin(w);

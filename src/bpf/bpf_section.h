@@ -5,7 +5,9 @@
  * ratios, the capability report and PerfWatch's own BPF cost). Owned by the snapshot;
  * filled by the bpf perf backend (bpf_backend.c), read by the outputs.
  *
- * Counts are over the interval (interval_s) unless a name says "total".
+ * Counts are over the interval (interval_s) unless a name says "total": totals count since
+ * the programs were loaded (the kernel's counters as read), for /metrics, where
+ * Prometheus wants counters it can rate() over any window. JSON shows the interval ones.
  */
 #ifndef PW_BPF_SECTION_H
 #define PW_BPF_SECTION_H
@@ -15,6 +17,7 @@
 
 #include "output/jsonw.h"
 #include "snapshot.h"
+#include "util/buf.h"
 
 #define PW_BPF_HIST_SLOTS 32 /* slot 0: [0, 2) usec; slot i > 0: [2^i, 2^(i+1)) usec */
 #define PW_BPF_MAX_PROGS 16
@@ -30,6 +33,7 @@ struct pw_bpf_cpu {
 	uint32_t cpu;
 	uint64_t context_switches, migrations, faults_user, faults_kernel;
 	double cpu_clock_ms; /* from the cpu-clock perf event of this CPU; NAN when not counted */
+	uint64_t context_switches_total, migrations_total, faults_user_total, faults_kernel_total;
 };
 
 enum { PW_BPF_BLK_READ, PW_BPF_BLK_WRITE, PW_BPF_BLK_OTHER, PW_BPF_BLK_OPS };
@@ -41,6 +45,8 @@ struct pw_bpf_blockdev {
 	uint64_t bytes[PW_BPF_BLK_OPS];
 	uint64_t errors;
 	struct pw_bpf_hist latency; /* issue -> complete */
+	uint64_t requests_total[PW_BPF_BLK_OPS], bytes_total[PW_BPF_BLK_OPS], errors_total;
+	struct pw_bpf_hist latency_total;
 };
 
 struct pw_bpf_netif {
@@ -49,6 +55,7 @@ struct pw_bpf_netif {
 	uint32_t netns;
 	bool own_netns;
 	uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes;
+	uint64_t tx_packets_total, tx_bytes_total, rx_packets_total, rx_bytes_total;
 };
 
 struct pw_bpf_prog {
@@ -88,8 +95,11 @@ struct pw_bpf {
 
 	uint32_t n_cpus, cap_cpus;
 	struct pw_bpf_cpu *cpus; /* online CPUs */
+	/* every possible CPU together, offline ones too: what /metrics shows without per-CPU series */
+	uint64_t context_switches_total, migrations_total, faults_user_total, faults_kernel_total;
 
 	struct pw_bpf_hist runq; /* queued (woken or preempted) -> on CPU */
+	struct pw_bpf_hist runq_total;
 	char runq_why[PW_BPF_WHY_MAX]; /* why runq is not measured; empty when it is */
 
 	uint32_t n_block, cap_block;
@@ -113,6 +123,13 @@ struct pw_bpf {
 
 void pw_bpf_section_free(struct pw_bpf *b); /* accepts NULL */
 void pw_bpf_section_json(const struct pw_bpf *b, struct jw *w); /* writes one JSON value */
+
+/*
+ * The section's Prometheus families (bpf_metrics.c), appended to /metrics when the
+ * section is valid: the totals as counters and histograms, capabilities and ratios as
+ * gauges. per_cpu false (--no-per-cpu-metrics): the per-CPU counters once, all CPUs.
+ */
+void pw_bpf_section_metrics(const struct pw_bpf *b, struct pw_buf *out, bool per_cpu);
 
 /* Derived ratios from a filled perf section (NAN where an operand was not counted). */
 void pw_bpf_ratios_compute(const struct pw_perf *p, struct pw_bpf_ratios *ret);

@@ -81,6 +81,7 @@ void pw_conncount_destroy(struct pw_conncount *cc)
 	free(cc->buf);
 	cc->buf = NULL;
 	pw_buf_free(&cc->statbuf);
+	pw_sockstat_files_close(&cc->statfiles);
 	pw_sock_ids_free(&cc->fw2);
 }
 
@@ -183,7 +184,7 @@ static int read_bpf(struct pw_conncount *cc, struct pw_connections *ret)
 	}
 	if (r)
 		return r;
-	r = pw_sockstat_read(cc->proc_fd, &cc->statbuf, &ss);
+	r = pw_sockstat_read_kept(&cc->statfiles, cc->proc_fd, &cc->statbuf, &ss);
 	if (r)
 		return r;
 	c.udp_count = ss.udp;

@@ -27,6 +27,7 @@
 
 #include "collect/collector.h"
 #include "collect/sockbpf.h"
+#include "collect/sockstat.h"
 #include "collect/sockstate.h"
 #include "snapshot.h"
 #include "util/buf.h"
@@ -45,6 +46,7 @@ struct pw_conncount {
 	char bpf_why[PW_CONN_WHY_MAX];
 	char *buf;     /* PW_SOCKSTATE_BUF_SIZE bytes: netlink answers, /proc/net chunks */
 	struct pw_buf statbuf;
+	struct pw_sockstat_files statfiles; /* net/sockstat{,6}, kept open */
 	uint64_t resync_ns;
 
 	/* the BPF source's reference: a netlink count and the BPF totals read around it */

@@ -23,6 +23,7 @@ struct cpu_state {
 	bool have_prev;
 	uint64_t prev_ns;
 	struct pw_buf text; /* file contents, reused */
+	struct pw_file stat, cpuinfo; /* kept open (util/readfile.h) */
 	struct pw_cpufreq freq;
 	struct pw_thermal thermal;
 };
@@ -48,6 +49,8 @@ static void cpu_destroy(void *state)
 	proc_stat_free(&st->samples[0]);
 	proc_stat_free(&st->samples[1]);
 	pw_buf_free(&st->text);
+	pw_file_close(&st->stat);
+	pw_file_close(&st->cpuinfo);
 	cpufreq_close(&st->freq);
 	thermal_close(&st->thermal);
 }
@@ -75,7 +78,7 @@ static void fill_frequency(struct cpu_state *st, const struct pw_env *env, struc
 		if (c->n_freq)
 			return;
 	}
-	if (pw_read_file_at(env->proc_fd, "cpuinfo", &st->text, 0) < 0)
+	if (pw_file_read(&st->cpuinfo, env->proc_fd, "cpuinfo", &st->text, 0) < 0)
 		return;
 	n = cpuinfo_parse_mhz(st->text.data, st->text.len, c->frequency_mhz, c->cap_freq);
 	if (n > 0 && (uint32_t)n > c->cap_freq) {
@@ -106,7 +109,7 @@ static int cpu_collect(void *state, const struct pw_env *env, struct snapshot *o
 	long n;
 	int r;
 
-	n = pw_read_file_at(env->proc_fd, "stat", &st->text, 0);
+	n = pw_file_read(&st->stat, env->proc_fd, "stat", &st->text, 0);
 	now = pw_mono_ns();
 	if (n < 0) {
 		snprintf(err, errlen, "cannot read proc/stat: %s", strerror((int)-n));

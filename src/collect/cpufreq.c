@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "util/scan.h"
 #include "util/sysfs.h"
@@ -22,10 +21,7 @@ int cpufreq_parse_khz(const char *buf, size_t len, double *ret_mhz)
 	r = pw_scan_u64(&p, end, &khz);
 	if (r < 0)
 		return r;
-	p = pw_skip_blanks(p, end);
-	if (p < end && *p == '\n')
-		p++;
-	if (p != end)
+	if (!pw_at_value_end(p, end))
 		return -EBADMSG;
 	*ret_mhz = (double)khz / 1000.0;
 	return 0;
@@ -61,14 +57,8 @@ int cpuinfo_parse_mhz(const char *buf, size_t len, double *mhz, uint32_t cap)
 
 void cpufreq_close(struct pw_cpufreq *cf)
 {
-	if (!cf)
-		return;
-	for (uint32_t i = 0; i < cf->n; i++)
-		if (cf->fds[i] >= 0)
-			close(cf->fds[i]);
-	free(cf->fds);
-	cf->fds = NULL;
-	cf->n = 0;
+	if (cf)
+		pw_close_values(&cf->fds, &cf->n);
 }
 
 /* The value file of one policy directory: scaling_cur_freq, else cpuinfo_cur_freq. */
@@ -129,14 +119,5 @@ int cpufreq_open(struct pw_cpufreq *cf, int sys_fd)
 
 uint32_t cpufreq_read(const struct pw_cpufreq *cf, double *mhz, uint32_t cap)
 {
-	uint32_t i, n = 0;
-	char buf[32];
-
-	for (i = 0; i < cf->n && n < cap; i++) {
-		ssize_t len = pw_pread_value(cf->fds[i], buf, sizeof(buf));
-
-		if (len > 0 && cpufreq_parse_khz(buf, (size_t)len, &mhz[n]) == 0)
-			n++;
-	}
-	return n;
+	return pw_read_values(cf->fds, cf->n, cpufreq_parse_khz, mhz, cap);
 }

@@ -24,6 +24,7 @@
 
 struct disk_state {
 	struct pw_buf file; /* diskstats, reused */
+	struct pw_file diskstats; /* kept open (util/readfile.h) */
 	struct pw_mounts mounts;
 	/* the previous diskstats sample, for rates */
 	struct pw_blockdev *prev;
@@ -40,6 +41,7 @@ static void disk_destroy(void *state)
 	struct disk_state *st = state;
 
 	pw_buf_free(&st->file);
+	pw_file_close(&st->diskstats);
 	pw_mounts_free(&st->mounts);
 	free(st->prev);
 	pw_strindex_free(&st->prev_ix);
@@ -136,7 +138,7 @@ static int collect_devices(struct disk_state *st, struct pw_disk *d, char *err, 
 	long n;
 	int r;
 
-	n = pw_read_file_at(st->env->proc_fd, "diskstats", &st->file, 0);
+	n = pw_file_read(&st->diskstats, st->env->proc_fd, "diskstats", &st->file, 0);
 	if (n < 0) {
 		snprintf(err, errlen, "cannot read diskstats: %s", strerror((int)-n));
 		return (int)n;

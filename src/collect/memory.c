@@ -21,6 +21,7 @@ struct memory_state {
 	uint64_t prev_ns;
 	uint64_t page_size;
 	struct pw_buf text; /* file contents, reused */
+	struct pw_file meminfo, vmstat; /* kept open (util/readfile.h) */
 };
 
 static int memory_init(void *state, const struct pw_env *env, char *err, size_t errlen)
@@ -39,14 +40,18 @@ static void memory_destroy(void *state)
 {
 	struct memory_state *st = state;
 
-	if (st)
-		pw_buf_free(&st->text);
+	if (!st)
+		return;
+	pw_buf_free(&st->text);
+	pw_file_close(&st->meminfo);
+	pw_file_close(&st->vmstat);
 }
 
 /* Reads and parses one file; on failure err says which and why. */
-static int read_file(struct memory_state *st, const struct pw_env *env, const char *name, char *err, size_t errlen)
+static int read_file(struct memory_state *st, struct pw_file *f, const struct pw_env *env, const char *name,
+		     char *err, size_t errlen)
 {
-	long n = pw_read_file_at(env->proc_fd, name, &st->text, 0);
+	long n = pw_file_read(f, env->proc_fd, name, &st->text, 0);
 
 	if (n < 0)
 		snprintf(err, errlen, "cannot read proc/%s: %s", name, strerror((int)-n));
@@ -63,7 +68,7 @@ static int memory_collect(void *state, const struct pw_env *env, struct snapshot
 	char why[160] = "";
 	int r;
 
-	r = read_file(st, env, "meminfo", err, errlen);
+	r = read_file(st, &st->meminfo, env, "meminfo", err, errlen);
 	if (r < 0)
 		return r;
 	r = meminfo_parse(st->text.data, st->text.len, &mi, why, sizeof(why));
@@ -80,7 +85,7 @@ static int memory_collect(void *state, const struct pw_env *env, struct snapshot
 		wmark = &wmark_bytes;
 	}
 
-	r = read_file(st, env, "vmstat", err, errlen);
+	r = read_file(st, &st->vmstat, env, "vmstat", err, errlen);
 	now = pw_mono_ns();
 	if (r < 0)
 		return r;

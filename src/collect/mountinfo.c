@@ -2,6 +2,7 @@
 #include "collect/mountinfo.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,16 +56,6 @@ bool pw_mount_decode(const char *src, size_t n, char *dst, size_t dstlen)
 	return true;
 }
 
-static bool tok_u32(struct pw_tok t, uint32_t *ret)
-{
-	uint64_t v;
-
-	if (pw_tok_u64(t, &v) < 0 || v > UINT32_MAX)
-		return false;
-	*ret = (uint32_t)v;
-	return true;
-}
-
 /* "major:minor" */
 static bool parse_devno(struct pw_tok t, uint32_t *major, uint32_t *minor)
 {
@@ -77,7 +68,7 @@ static bool parse_devno(struct pw_tok t, uint32_t *major, uint32_t *minor)
 	a.n = (size_t)(colon - t.p);
 	b.p = colon + 1;
 	b.n = t.n - a.n - 1;
-	return tok_u32(a, major) && tok_u32(b, minor);
+	return pw_tok_u32(a, major) && pw_tok_u32(b, minor);
 }
 
 static bool parse_line(struct pw_tok line, struct pw_mount_entry *e)
@@ -101,21 +92,9 @@ static bool parse_line(struct pw_tok line, struct pw_mount_entry *e)
 
 int pw_mountinfo_parse(const char *buf, size_t len, pw_mount_cb cb, void *ctx)
 {
-	const char *pos = buf, *end = buf + len;
 	struct pw_mount_entry e;
-	struct pw_tok line;
-	int n = 0, r;
 
-	while (pw_next_full_line(&pos, end, &line)) {
-		if (!parse_line(line, &e))
-			continue;
-		r = cb(ctx, &e);
-		if (r < 0)
-			return r;
-		if (n < INT32_MAX)
-			n++;
-	}
-	return n;
+	return pw_parse_entry_lines(buf, len, parse_line, &e, cb, ctx);
 }
 
 void pw_filesystems_parse(const char *buf, size_t len, struct pw_fstype_set *ret)
@@ -192,7 +171,7 @@ int pw_partitions_find(const char *buf, size_t len, uint32_t major, uint32_t min
 	while (pw_next_full_line(&pos, end, &line)) {
 		if (pw_split_blank(line.p, line.p + line.n, t, 4) != 4)
 			continue;
-		if (!tok_u32(t[0], &ma) || !tok_u32(t[1], &mi) || ma != major || mi != minor)
+		if (!pw_tok_u32(t[0], &ma) || !pw_tok_u32(t[1], &mi) || ma != major || mi != minor)
 			continue;
 		return pw_tok_copy(t[3], dst, dstlen) ? 0 : -ENAMETOOLONG;
 	}
@@ -208,6 +187,11 @@ void pw_mounts_free(struct pw_mounts *m)
 	pw_buf_free(&m->file);
 	pw_buf_free(&m->aux);
 	pw_strindex_free(&m->index);
+	pw_file_close(&m->mountinfo);
+	free(m->parts);
+	m->parts = NULL;
+	m->n_parts = m->cap_parts = 0;
+	m->have = false;
 }
 
 static struct pw_strkeys partition_keys(const struct pw_partition *arr)
@@ -257,7 +241,6 @@ static void resolve_root_device(struct pw_mounts *m, struct pw_mount_entry *e)
 static int add_mount(void *ctx, const struct pw_mount_entry *mnt)
 {
 	struct pw_mounts *m = ctx;
-	struct pw_disk *d = m->out;
 	struct pw_mount_entry e = *mnt;
 	struct pw_partition *p;
 	bool added = false;
@@ -268,30 +251,43 @@ static int add_mount(void *ctx, const struct pw_mount_entry *mnt)
 	if (!pw_mount_is_physical(&e, &m->fstypes))
 		return 0;
 	/* mounted over an earlier one: like the reference collector's dict, the last wins */
-	i = pw_strindex_find(&m->index, partition_keys(d->partitions), e.mountpoint);
+	i = pw_strindex_find(&m->index, partition_keys(m->parts), e.mountpoint);
 	if (i == PW_STRINDEX_NONE) {
-		if (pw_array_reserve(&d->partitions, &d->cap_partitions, d->n_partitions + 1, sizeof(*p)) < 0)
+		if (pw_array_reserve(&m->parts, &m->cap_parts, m->n_parts + 1, sizeof(*p)) < 0)
 			return -ENOMEM;
-		i = d->n_partitions++;
+		i = m->n_parts++;
 		added = true;
 	}
-	p = &d->partitions[i];
+	p = &m->parts[i];
 	memset(p, 0, sizeof(*p));
 	memcpy(p->device, e.device, sizeof(p->device));
 	memcpy(p->fstype, e.fstype, sizeof(p->fstype));
 	memcpy(p->mountpoint, e.mountpoint, sizeof(p->mountpoint));
-	return added ? pw_strindex_add(&m->index, partition_keys(d->partitions), p->mountpoint, i) : 0;
+	return added ? pw_strindex_add(&m->index, partition_keys(m->parts), p->mountpoint, i) : 0;
 }
 
-int pw_mounts_read(struct pw_mounts *m, int proc_fd, int sys_fd, struct pw_disk *d, char *err, size_t errlen)
+/*
+ * Whether the mount table may have changed since the last poll. Only a kept procfs
+ * mountinfo can say "no"; anything else, or a failing poll, says "yes".
+ */
+static bool table_changed(struct pw_mounts *m)
+{
+	struct pollfd pfd = { .fd = pw_file_fd(&m->mountinfo), .events = POLLPRI };
+
+	if (pfd.fd < 0)
+		return true;
+	if (poll(&pfd, 1, 0) < 0)
+		return true;
+	return pfd.revents & (POLLPRI | POLLERR | POLLNVAL);
+}
+
+/* Reads filesystems and mountinfo afresh into m->parts. */
+static int read_table(struct pw_mounts *m, int proc_fd, char *err, size_t errlen)
 {
 	long n;
 	int r;
 
-	d->n_partitions = 0;
-	m->proc_fd = proc_fd;
-	m->sys_fd = sys_fd;
-	m->out = d;
+	m->n_parts = 0;
 	n = pw_read_file_at(proc_fd, "filesystems", &m->file, 1 << 20);
 	if (n < 0) {
 		snprintf(err, errlen, "cannot read filesystems: %s", strerror((int)-n));
@@ -299,18 +295,46 @@ int pw_mounts_read(struct pw_mounts *m, int proc_fd, int sys_fd, struct pw_disk 
 	}
 	pw_filesystems_parse(m->file.data, (size_t)n, &m->fstypes);
 
-	n = pw_read_file_at(proc_fd, "self/mountinfo", &m->file, 0);
+	n = pw_file_read(&m->mountinfo, proc_fd, "self/mountinfo", &m->file, 0);
 	if (n < 0) {
 		snprintf(err, errlen, "cannot read self/mountinfo: %s", strerror((int)-n));
 		return (int)n;
 	}
+	m->n_reads++;
 	r = pw_strindex_reset(&m->index, pw_count_lines(m->file.data, m->file.data + n));
 	if (r == 0)
 		r = pw_mountinfo_parse(m->file.data, (size_t)n, add_mount, m);
 	if (r < 0) {
-		d->n_partitions = 0;
+		m->n_parts = 0;
 		snprintf(err, errlen, "self/mountinfo: %s", strerror(-r));
 		return r;
 	}
+	return 0;
+}
+
+int pw_mounts_read(struct pw_mounts *m, int proc_fd, int sys_fd, struct pw_disk *d, char *err, size_t errlen)
+{
+	int r;
+
+	d->n_partitions = 0;
+	if (m->proc_fd != proc_fd || m->sys_fd != sys_fd)
+		m->have = false;
+	m->proc_fd = proc_fd;
+	m->sys_fd = sys_fd;
+	/* polled before the read: a change while reading is reported by the next poll */
+	if (table_changed(m) || !m->have) {
+		m->have = false;
+		r = read_table(m, proc_fd, err, errlen);
+		if (r < 0)
+			return r;
+		m->have = true;
+	}
+	if (pw_array_reserve(&d->partitions, &d->cap_partitions, m->n_parts, sizeof(*d->partitions)) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (m->n_parts)
+		memcpy(d->partitions, m->parts, m->n_parts * sizeof(*d->partitions));
+	d->n_partitions = m->n_parts;
 	return 0;
 }

@@ -14,6 +14,7 @@
 
 #include "snapshot.h"
 #include "util/buf.h"
+#include "util/readfile.h"
 #include "util/strindex.h"
 
 struct pw_mount_entry {
@@ -79,20 +80,30 @@ int pw_partitions_find(const char *buf, size_t len, uint32_t major, uint32_t min
  * physical mounts (pw_mount_is_physical) in mountinfo order, "/dev/root" resolved, and a
  * mount point mounted over replaced by the later mount (keeping the earlier's place).
  * State kept between calls, so nothing is allocated once warm.
+ *
+ * The kernel formats the whole mount table for every read of mountinfo, so the list is
+ * kept and mountinfo is read again only when the table changed: on procfs the file stays
+ * open and poll() on it reports POLLPRI|POLLERR once after each change of the mount
+ * namespace (mount, unmount, remount, propagation; proc(5)). A file that cannot signal
+ * that (a fixture tree, not procfs) is read again every time.
  */
 struct pw_mounts {
 	struct pw_buf file, aux;
 	struct pw_fstype_set fstypes;
-	struct pw_strindex index; /* mount point -> position in the partitions */
-	/* while reading */
+	struct pw_strindex index;  /* mount point -> position in parts */
+	struct pw_file mountinfo;  /* kept open on procfs, polled for changes */
+	struct pw_partition *parts; /* the list as last read; usage numbers 0 */
+	uint32_t n_parts, cap_parts;
+	bool have;                  /* parts holds the table as of the last poll */
+	uint64_t n_reads;           /* times the table was read and parsed (tests) */
 	int proc_fd, sys_fd;
-	struct pw_disk *out;
 };
 
 /*
- * Reads <proc>/filesystems and <proc>/self/mountinfo (and, for a "/dev/root",
- * <proc>/partitions or <sys>/dev/block/M:m/uevent) and fills d->partitions with device,
- * fstype and mount point; the usage numbers are left 0 for the caller's statvfs.
+ * Fills d->partitions with device, fstype and mount point from <proc>/self/mountinfo,
+ * filtered by <proc>/filesystems (and, for a "/dev/root", <proc>/partitions or
+ * <sys>/dev/block/M:m/uevent), read again only when the mount table changed (above);
+ * the usage numbers are left 0 for the caller's statvfs.
  * 0, or a negative errno with the reason in err.
  */
 int pw_mounts_read(struct pw_mounts *m, int proc_fd, int sys_fd, struct pw_disk *d, char *err, size_t errlen);

@@ -36,11 +36,9 @@ static bool parse_line(struct pw_tok line, struct pw_netdev_entry *e)
 		return false;
 
 	/* 16 columns since Linux 2.2; more would be a future kernel's: the first 16 keep their meaning */
-	if (pw_split_blank(colon + 1, end, cols, NETDEV_COLUMNS) < NETDEV_COLUMNS)
+	if (pw_split_blank(colon + 1, end, cols, NETDEV_COLUMNS) < NETDEV_COLUMNS ||
+	    !pw_toks_u64(cols, NETDEV_COLUMNS, v))
 		return false;
-	for (int i = 0; i < NETDEV_COLUMNS; i++)
-		if (pw_tok_u64(cols[i], &v[i]) < 0)
-			return false;
 
 	e->bytes_recv = v[0];
 	e->packets_recv = v[1];
@@ -55,19 +53,7 @@ static bool parse_line(struct pw_tok line, struct pw_netdev_entry *e)
 
 int pw_netdev_parse(const char *buf, size_t len, pw_netdev_cb cb, void *ctx)
 {
-	const char *pos = buf, *end = buf + len;
 	struct pw_netdev_entry e;
-	struct pw_tok line;
-	int n = 0, r;
 
-	while (pw_next_full_line(&pos, end, &line)) {
-		if (!parse_line(line, &e))
-			continue;
-		r = cb(ctx, &e);
-		if (r < 0)
-			return r;
-		if (n < INT32_MAX)
-			n++;
-	}
-	return n;
+	return pw_parse_entry_lines(buf, len, parse_line, &e, cb, ctx);
 }

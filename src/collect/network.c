@@ -22,6 +22,7 @@
 
 struct network_state {
 	struct pw_buf file;       /* /proc/net/dev, reused */
+	struct pw_file netdev;    /* kept open (util/readfile.h) */
 	struct pw_conncount conns; /* socket counts, with the source they come from */
 	/* the previous sample, for rates: interface counters as of prev_ns */
 	struct pw_netif *prev;
@@ -45,6 +46,7 @@ static void network_destroy(void *state)
 	struct network_state *st = state;
 
 	pw_buf_free(&st->file);
+	pw_file_close(&st->netdev);
 	pw_conncount_destroy(&st->conns);
 	free(st->prev);
 	pw_strindex_free(&st->prev_ix);
@@ -123,7 +125,7 @@ static int network_collect(void *state, const struct pw_env *env, struct snapsho
 
 	net->valid = false;
 	net->n_interfaces = 0;
-	n = pw_read_file_at(env->proc_fd, "net/dev", &st->file, 0);
+	n = pw_file_read(&st->netdev, env->proc_fd, "net/dev", &st->file, 0);
 	if (n < 0) {
 		snprintf(err, errlen, "cannot read net/dev: %s", strerror((int)-n));
 		return (int)n;

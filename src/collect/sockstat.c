@@ -56,13 +56,13 @@ int pw_sockstat_parse(const char *buf, size_t len, const char *proto, const char
 	return -ENOENT;
 }
 
-int pw_sockstat_read(int proc_fd, struct pw_buf *b, struct pw_sockstat *ret)
+int pw_sockstat_read_kept(struct pw_sockstat_files *f, int proc_fd, struct pw_buf *b, struct pw_sockstat *ret)
 {
 	uint64_t udp = 0, udp6 = 0, tw = 0;
 	long n;
 	int err;
 
-	n = pw_read_file_at(proc_fd, "net/sockstat", b, 65536);
+	n = pw_file_read(&f->sockstat, proc_fd, "net/sockstat", b, 65536);
 	if (n < 0)
 		return (int)n;
 	err = pw_sockstat_parse(b->data, (size_t)n, "UDP:", "inuse", &udp);
@@ -70,7 +70,7 @@ int pw_sockstat_read(int proc_fd, struct pw_buf *b, struct pw_sockstat *ret)
 		err = pw_sockstat_parse(b->data, (size_t)n, "TCP:", "tw", &tw);
 	if (err)
 		return err;
-	n = pw_read_file_at(proc_fd, "net/sockstat6", b, 65536);
+	n = pw_file_read(&f->sockstat6, proc_fd, "net/sockstat6", b, 65536);
 	if (n == -ENOENT)
 		goto out; /* no IPv6: no UDP6 sockets */
 	if (n < 0)
@@ -84,4 +84,21 @@ out:
 	ret->udp = udp + udp6;
 	ret->tcp_tw = tw;
 	return 0;
+}
+
+void pw_sockstat_files_close(struct pw_sockstat_files *f)
+{
+	if (!f)
+		return;
+	pw_file_close(&f->sockstat);
+	pw_file_close(&f->sockstat6);
+}
+
+int pw_sockstat_read(int proc_fd, struct pw_buf *b, struct pw_sockstat *ret)
+{
+	struct pw_sockstat_files f = { 0 };
+	int r = pw_sockstat_read_kept(&f, proc_fd, b, ret);
+
+	pw_sockstat_files_close(&f);
+	return r;
 }

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "util/buf.h"
+#include "util/readfile.h"
 
 /*
  * Finds the line of sockstat text whose first token is `proto` (e.g. "UDP:") and in it
@@ -39,5 +40,12 @@ struct pw_sockstat {
  * IPv6, no UDP6 sockets). b is a scratch buffer. 0 or a negative errno.
  */
 int pw_sockstat_read(int proc_fd, struct pw_buf *b, struct pw_sockstat *ret);
+
+/* The same through files kept open from one call to the next (util/readfile.h). */
+struct pw_sockstat_files {
+	struct pw_file sockstat, sockstat6;
+};
+int pw_sockstat_read_kept(struct pw_sockstat_files *f, int proc_fd, struct pw_buf *b, struct pw_sockstat *ret);
+void pw_sockstat_files_close(struct pw_sockstat_files *f); /* accepts a zeroed or closed one */
 
 #endif

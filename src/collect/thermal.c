@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "snapshot.h"
 #include "util/readfile.h"
@@ -36,10 +35,7 @@ int thermal_parse_millicelsius(const char *buf, size_t len, double *ret_celsius)
 	r = pw_scan_u64(&p, end, &v);
 	if (r < 0)
 		return r;
-	p = pw_skip_blanks(p, end);
-	if (p < end && *p == '\n')
-		p++;
-	if (p != end)
+	if (!pw_at_value_end(p, end))
 		return -EBADMSG;
 	*ret_celsius = (neg ? -(double)v : (double)v) / 1000.0;
 	return 0;
@@ -203,26 +199,12 @@ int thermal_open(struct pw_thermal *th, int sys_fd)
 
 void thermal_close(struct pw_thermal *th)
 {
-	if (!th)
-		return;
-	for (uint32_t i = 0; i < th->n; i++)
-		close(th->fds[i]);
-	free(th->fds);
-	th->fds = NULL;
-	th->n = 0;
+	if (th)
+		pw_close_values(&th->fds, &th->n);
 }
 
 uint32_t thermal_read(const struct pw_thermal *th, double *celsius, uint32_t cap)
 {
-	uint32_t i, n = 0;
-	char buf[32];
-
-	for (i = 0; i < th->n && n < cap; i++) {
-		ssize_t len = pw_pread_value(th->fds[i], buf, sizeof(buf));
-
-		/* hwmon drivers answer ENODATA/EIO while a sensor is not ready: left out */
-		if (len > 0 && thermal_parse_millicelsius(buf, (size_t)len, &celsius[n]) == 0)
-			n++;
-	}
-	return n;
+	/* hwmon drivers answer ENODATA/EIO while a sensor is not ready: left out */
+	return pw_read_values(th->fds, th->n, thermal_parse_millicelsius, celsius, cap);
 }

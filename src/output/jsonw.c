@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/utf8.h"
+
 void jw_init(struct jw *w, struct pw_buf *b)
 {
 	memset(w, 0, sizeof(*w));
@@ -44,41 +46,6 @@ void jw_obj_end(struct jw *w) { jw_close(w, '}'); }
 void jw_arr_begin(struct jw *w) { jw_open(w, '['); }
 void jw_arr_end(struct jw *w) { jw_close(w, ']'); }
 
-/* Length of a valid UTF-8 sequence at s (at most n bytes), 0 when invalid. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len, i;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* overlong forms, surrogates and values past U+10FFFF are not UTF-8 */
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 void json_escape_append(struct pw_buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -111,7 +78,7 @@ void json_escape_append(struct pw_buf *b, const char *s, size_t n)
 			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
 			pw_buf_append(b, e, 6);
 		} else {
-			l = utf8_seq_len(p + i, n - i);
+			l = pw_utf8_seq_len(p + i, n - i);
 			if (l == 0) {
 				pw_buf_append(b, "\\ufffd", 6);
 				i++;
@@ -206,4 +173,22 @@ void jw_raw(struct jw *w, const char *json, size_t n)
 {
 	jw_sep(w);
 	pw_buf_append(w->b, json, n);
+}
+
+void jw_kv_str_or_null(struct jw *w, const char *k, const char *v)
+{
+	jw_key(w, k);
+	if (v[0])
+		jw_str(w, v);
+	else
+		jw_null(w);
+}
+
+void jw_kv_u64_or_null(struct jw *w, const char *k, bool have, uint64_t v)
+{
+	jw_key(w, k);
+	if (have)
+		jw_u64(w, v);
+	else
+		jw_null(w);
 }

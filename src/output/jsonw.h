@@ -45,4 +45,9 @@ static inline void jw_kv_double(struct jw *w, const char *k, double v) { jw_key(
 static inline void jw_kv_str(struct jw *w, const char *k, const char *v) { jw_key(w, k); jw_str(w, v); }
 static inline void jw_kv_bool(struct jw *w, const char *k, bool v) { jw_key(w, k); jw_bool(w, v); }
 
+/* "key": v, or null when v is empty (an error message that is not there). */
+void jw_kv_str_or_null(struct jw *w, const char *k, const char *v);
+/* "key": v, or null when the value is not known (have is false). */
+void jw_kv_u64_or_null(struct jw *w, const char *k, bool have, uint64_t v);
+
 #endif

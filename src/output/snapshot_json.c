@@ -199,11 +199,7 @@ static void json_perf(struct jw *w, const struct pw_perf *p)
 	jw_key(w, "perf");
 	jw_obj_begin(w);
 	jw_kv_bool(w, "available", p->available);
-	jw_key(w, "error");
-	if (p->error[0])
-		jw_str(w, p->error);
-	else
-		jw_null(w);
+	jw_kv_str_or_null(w, "error", p->error);
 	jw_kv_str(w, "source", pw_perf_source_name(p->source));
 	if (p->skipped_sources[0])
 		jw_kv_str(w, "skipped_sources", p->skipped_sources);
@@ -223,6 +219,16 @@ static void json_perf(struct jw *w, const struct pw_perf *p)
 		jw_obj_end(w);
 	}
 	jw_obj_end(w);
+	jw_obj_end(w);
+}
+
+static void json_stage_costs(struct jw *w, const char *key, const struct pw_stage_cost *c, uint32_t n)
+{
+	jw_key(w, key);
+	jw_obj_begin(w);
+	for (uint32_t i = 0; i < n && i < PW_SELF_MAX_STAGES; i++)
+		if (c[i].name)
+			jw_kv_u64(w, c[i].name, c[i].cpu_ns);
 	jw_obj_end(w);
 }
 
@@ -255,6 +261,8 @@ void snapshot_to_json(const struct snapshot *s, struct pw_buf *out)
 	jw_kv_u64(&w, "rss_bytes", s->self.rss_bytes);
 	jw_kv_u64(&w, "snapshots_late", s->self.snapshots_late);
 	jw_kv_double(&w, "uptime_s", s->self.uptime_s);
+	json_stage_costs(&w, "collector_cpu_ns", s->self.collectors, s->self.n_collectors);
+	json_stage_costs(&w, "output_cpu_ns", s->self.outputs, s->self.n_outputs);
 	jw_obj_end(&w);
 	if (s->bpf) {
 		jw_key(&w, "bpf");

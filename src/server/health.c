@@ -112,11 +112,7 @@ void pw_health_json(const struct pw_server *srv, struct pw_buf *out)
 		jw_obj_begin(&w);
 		jw_kv_str(&w, "source", h->perf_source);
 		jw_kv_bool(&w, "available", h->perf_available);
-		jw_key(&w, "error");
-		if (h->perf_error[0])
-			jw_str(&w, h->perf_error);
-		else
-			jw_null(&w);
+		jw_kv_str_or_null(&w, "error", h->perf_error);
 		jw_obj_end(&w);
 	} else {
 		jw_null(&w);

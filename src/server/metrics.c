@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "server/metrics.h"
 
-#include <inttypes.h>
+#include "bpf/bpf_section.h"
+#include "server/promtext.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,216 +19,19 @@ const char *const pw_reject_names[PW_REJECT_N] = {
 	[PW_REJECT_UPGRADE] = "upgrade",
 };
 
-/* ---------------------------------------------------------------- text format pieces */
-
-/* Length of a valid UTF-8 sequence at s (at most n bytes), 0 when invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	uint32_t cp;
-	size_t len, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
-void pw_prom_label_value(struct pw_buf *b, const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-
-	while (i < n) {
-		size_t run = i, l;
-
-		/* copy plain runs in one append */
-		while (run < n && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '\\' && p[run] != '"')
-			run++;
-		if (run > i) {
-			pw_buf_append(b, s + i, run - i);
-			i = run;
-			continue;
-		}
-		if (p[i] == '\\') {
-			pw_buf_append(b, "\\\\", 2);
-			i++;
-		} else if (p[i] == '"') {
-			pw_buf_append(b, "\\\"", 2);
-			i++;
-		} else if (p[i] == '\n') {
-			pw_buf_append(b, "\\n", 2);
-			i++;
-		} else if (p[i] < 0x20 || p[i] == 0x7f) {
-			/* other control characters are legal but unreadable: show them as \xHH text */
-			pw_buf_printf(b, "\\\\x%02x", p[i]);
-			i++;
-		} else if ((l = utf8_len(p + i, n - i)) > 0) {
-			pw_buf_append(b, s + i, l);
-			i += l;
-		} else {
-			pw_buf_append(b, "\xef\xbf\xbd", 3); /* U+FFFD */
-			i++;
-		}
-	}
-}
-
-/* A sample value: integers exactly, other numbers with the fewest digits that read back. */
-static void put_value(struct pw_buf *b, double v)
-{
-	char tmp[40];
-
-	if (isinf(v)) {
-		pw_buf_puts(b, v > 0 ? "+Inf" : "-Inf");
-		return;
-	}
-	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
-		pw_buf_printf(b, "%.0f", v);
-		return;
-	}
-	snprintf(tmp, sizeof(tmp), "%.15g", v);
-	if (strtod(tmp, NULL) != v)
-		snprintf(tmp, sizeof(tmp), "%.17g", v);
-	pw_buf_puts(b, tmp);
-}
-
-struct label {
-	const char *key;
-	const char *val; /* NUL-terminated */
-};
-
-/* One metric family: HELP and TYPE are written before its first sample only. */
-struct fam {
-	struct pw_buf *b;
-	const char *name, *type, *help;
-	bool started;
-};
-
-static void fam_header(struct fam *f)
-{
-	if (f->started)
-		return;
-	f->started = true;
-	pw_buf_printf(f->b, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name, f->type);
-}
-
-static void sample_l(struct fam *f, const struct label *l, size_t nl, double v)
-{
-	if (isnan(v))
-		return;
-	fam_header(f);
-	pw_buf_puts(f->b, f->name);
-	if (nl) {
-		pw_buf_append(f->b, "{", 1);
-		for (size_t i = 0; i < nl; i++) {
-			if (i)
-				pw_buf_append(f->b, ",", 1);
-			pw_buf_puts(f->b, l[i].key);
-			pw_buf_append(f->b, "=\"", 2);
-			pw_prom_label_value(f->b, l[i].val, strlen(l[i].val));
-			pw_buf_append(f->b, "\"", 1);
-		}
-		pw_buf_append(f->b, "}", 1);
-	}
-	pw_buf_append(f->b, " ", 1);
-	put_value(f->b, v);
-	pw_buf_append(f->b, "\n", 1);
-}
-
-static void sample_u64_l(struct fam *f, const struct label *l, size_t nl, uint64_t v)
-{
-	/* counters beyond 2^53 are printed exactly; Prometheus rounds them itself */
-	fam_header(f);
-	pw_buf_puts(f->b, f->name);
-	if (nl) {
-		pw_buf_append(f->b, "{", 1);
-		for (size_t i = 0; i < nl; i++) {
-			if (i)
-				pw_buf_append(f->b, ",", 1);
-			pw_buf_puts(f->b, l[i].key);
-			pw_buf_append(f->b, "=\"", 2);
-			pw_prom_label_value(f->b, l[i].val, strlen(l[i].val));
-			pw_buf_append(f->b, "\"", 1);
-		}
-		pw_buf_append(f->b, "}", 1);
-	}
-	pw_buf_printf(f->b, " %" PRIu64 "\n", v);
-}
-
-#define FAM(buf, n, t, h) { .b = (buf), .name = (n), .type = (t), .help = (h) }
-
-static void gauge(struct pw_buf *b, const char *name, const char *help, double v)
-{
-	struct fam f = FAM(b, name, "gauge", help);
-
-	sample_l(&f, NULL, 0, v);
-}
-
-static void gauge_u64(struct pw_buf *b, const char *name, const char *help, uint64_t v)
-{
-	struct fam f = FAM(b, name, "gauge", help);
-
-	sample_u64_l(&f, NULL, 0, v);
-}
-
-static void counter_u64(struct pw_buf *b, const char *name, const char *help, uint64_t v)
-{
-	struct fam f = FAM(b, name, "counter", help);
-
-	sample_u64_l(&f, NULL, 0, v);
-}
-
-static double pct_ratio(double pct)
-{
-	return pw_is_null(pct) ? NAN : pct / 100.0;
-}
-
-/* true when name already appeared at an earlier index: a duplicate series would make
- * Prometheus refuse the whole scrape, so the first one wins */
-static bool seen_before(const char *base, size_t stride, size_t off, uint32_t i)
-{
-	const char *name = base + (size_t)i * stride + off;
-
-	for (uint32_t j = 0; j < i && j < 4096; j++)
-		if (!strcmp(base + (size_t)j * stride + off, name))
-			return true;
-	return false;
-}
-
 /* ---------------------------------------------------------------- sections */
 
 static void render_meta(const struct snapshot *s, struct pw_buf *b)
 {
-	struct fam info = FAM(b, "perfwatch_build_info", "gauge", "PerfWatch version (always 1).");
-	struct label l = { "version", PW_VERSION };
+	struct pw_prom_fam info = PW_PROM_FAM(b, "perfwatch_build_info", "gauge", "PerfWatch version (always 1).");
+	struct pw_prom_label l = { "version", PW_VERSION };
 
-	sample_l(&info, &l, 1, 1);
-	gauge(b, "perfwatch_snapshot_timestamp_seconds",
+	pw_prom_sample(&info, &l, 1, 1);
+	pw_prom_gauge(b, "perfwatch_snapshot_timestamp_seconds",
 	      "When the snapshot was taken, seconds since the Unix epoch.", s->timestamp);
-	counter_u64(b, "perfwatch_snapshots_total", "Snapshots taken since the daemon started.",
+	pw_prom_counter_u64(b, "perfwatch_snapshots_total", "Snapshots taken since the daemon started.",
 		    s->seq + 1);
-	gauge(b, "perfwatch_interval_seconds", "Seconds between snapshots.", s->interval_s);
+	pw_prom_gauge(b, "perfwatch_interval_seconds", "Seconds between snapshots.", s->interval_s);
 }
 
 static const char *error_of(const struct snapshot *s, const char *collector)
@@ -239,7 +44,7 @@ static const char *error_of(const struct snapshot *s, const char *collector)
 
 static void render_collectors(const struct snapshot *s, struct pw_buf *b)
 {
-	struct fam f = FAM(b, "perfwatch_collector_up", "gauge",
+	struct pw_prom_fam f = PW_PROM_FAM(b, "perfwatch_collector_up", "gauge",
 			   "1 when the collector filled its section of the last snapshot, 0 when it is null.");
 	const struct {
 		const char *name;
@@ -254,18 +59,18 @@ static void render_collectors(const struct snapshot *s, struct pw_buf *b)
 	};
 
 	for (size_t i = 0; i < sizeof(secs) / sizeof(secs[0]); i++) {
-		struct label l = { "collector", secs[i].name };
+		struct pw_prom_label l = { "collector", secs[i].name };
 
 		if (!strcmp(secs[i].name, "bpf") && !s->bpf)
 			continue;
-		sample_l(&f, &l, 1, secs[i].valid && !error_of(s, secs[i].name) ? 1 : 0);
+		pw_prom_sample(&f, &l, 1, secs[i].valid && !error_of(s, secs[i].name) ? 1 : 0);
 	}
 }
 
 static void render_cpu(const struct snapshot *s, const struct pw_metrics_opts *o, struct pw_buf *b)
 {
 	const struct pw_cpu *c = &s->cpu;
-	struct fam mode = FAM(b, "perfwatch_cpu_mode_ratio", "gauge",
+	struct pw_prom_fam mode = PW_PROM_FAM(b, "perfwatch_cpu_mode_ratio", "gauge",
 			      "Share of CPU time in each mode over the last interval, all CPUs together (0..1).");
 	const struct {
 		const char *name;
@@ -278,49 +83,45 @@ static void render_cpu(const struct snapshot *s, const struct pw_metrics_opts *o
 
 	if (!c->valid)
 		return;
-	gauge(b, "perfwatch_cpu_usage_ratio", "CPU busy share over the last interval, all CPUs (0..1).",
-	      pct_ratio(c->usage_percent));
+	pw_prom_gauge(b, "perfwatch_cpu_usage_ratio", "CPU busy share over the last interval, all CPUs (0..1).",
+	      pw_prom_pct_ratio(c->usage_percent));
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-		struct label l = { "mode", modes[i].name };
+		struct pw_prom_label l = { "mode", modes[i].name };
 
-		sample_l(&mode, &l, 1, pct_ratio(modes[i].pct));
+		pw_prom_sample(&mode, &l, 1, pw_prom_pct_ratio(modes[i].pct));
 	}
-	counter_u64(b, "perfwatch_cpu_interrupts_total", "Interrupts serviced since boot.", c->interrupts);
-	counter_u64(b, "perfwatch_cpu_context_switches_total", "Context switches since boot.", c->ctx_switches);
+	pw_prom_counter_u64(b, "perfwatch_cpu_interrupts_total", "Interrupts serviced since boot.", c->interrupts);
+	pw_prom_counter_u64(b, "perfwatch_cpu_context_switches_total", "Context switches since boot.", c->ctx_switches);
 	if (c->n_cpus_online)
-		gauge_u64(b, "perfwatch_cpus_online", "Online CPUs.", c->n_cpus_online);
+		pw_prom_gauge_u64(b, "perfwatch_cpus_online", "Online CPUs.", c->n_cpus_online);
 	if (!o->per_cpu)
 		return;
 
-	struct fam core = FAM(b, "perfwatch_cpu_core_usage_ratio", "gauge",
+	struct pw_prom_fam core = PW_PROM_FAM(b, "perfwatch_cpu_core_usage_ratio", "gauge",
 			      "CPU busy share of each CPU over the last interval (0..1).");
-	struct fam freq = FAM(b, "perfwatch_cpu_frequency_hertz", "gauge", "Current frequency of each CPU.");
-	struct fam temp = FAM(b, "perfwatch_cpu_temperature_celsius", "gauge",
+	struct pw_prom_fam freq = PW_PROM_FAM(b, "perfwatch_cpu_frequency_hertz", "gauge",
+					      "Current frequency of each CPU.");
+	struct pw_prom_fam temp = PW_PROM_FAM(b, "perfwatch_cpu_temperature_celsius", "gauge",
 			      "Temperature of each core, where the sensors expose it.");
 
 	for (uint32_t i = 0; c->per_core && i < c->n_per_core; i++) {
-		struct label l = { "cpu", idx };
+		struct pw_prom_label l = { "cpu", idx };
 
 		snprintf(idx, sizeof(idx), "%u", i);
-		sample_l(&core, &l, 1, pct_ratio(c->per_core[i]));
+		pw_prom_sample(&core, &l, 1, pw_prom_pct_ratio(c->per_core[i]));
 	}
 	for (uint32_t i = 0; c->frequency_mhz && i < c->n_freq; i++) {
-		struct label l = { "cpu", idx };
+		struct pw_prom_label l = { "cpu", idx };
 
 		snprintf(idx, sizeof(idx), "%u", i);
-		sample_l(&freq, &l, 1, pw_is_null(c->frequency_mhz[i]) ? NAN : c->frequency_mhz[i] * 1e6);
+		pw_prom_sample(&freq, &l, 1, pw_is_null(c->frequency_mhz[i]) ? NAN : c->frequency_mhz[i] * 1e6);
 	}
 	for (uint32_t i = 0; c->temperature_celsius && i < c->n_temp; i++) {
-		struct label l = { "cpu", idx };
+		struct pw_prom_label l = { "cpu", idx };
 
 		snprintf(idx, sizeof(idx), "%u", i);
-		sample_l(&temp, &l, 1, pw_is_null(c->temperature_celsius[i]) ? NAN : c->temperature_celsius[i]);
+		pw_prom_sample(&temp, &l, 1, pw_is_null(c->temperature_celsius[i]) ? NAN : c->temperature_celsius[i]);
 	}
-}
-
-static double scaled(double v, double k)
-{
-	return pw_is_null(v) ? NAN : v * k;
 }
 
 static void render_memory(const struct snapshot *s, struct pw_buf *b)
@@ -349,9 +150,9 @@ static void render_memory(const struct snapshot *s, struct pw_buf *b)
 		double v;
 	} r[] = {
 		{ "perfwatch_memory_page_in_bytes_per_second", "Bytes paged in from disk per second (pgpgin).",
-		  scaled(m->pgpgin_per_sec, 1024) },
+		  pw_prom_scaled(m->pgpgin_per_sec, 1024) },
 		{ "perfwatch_memory_page_out_bytes_per_second", "Bytes paged out to disk per second (pgpgout).",
-		  scaled(m->pgpgout_per_sec, 1024) },
+		  pw_prom_scaled(m->pgpgout_per_sec, 1024) },
 		{ "perfwatch_memory_swap_in_pages_per_second", "Pages swapped in per second.", m->pswpin_per_sec },
 		{ "perfwatch_memory_swap_out_pages_per_second", "Pages swapped out per second.", m->pswpout_per_sec },
 		{ "perfwatch_memory_page_io_bytes_per_second", "Paging I/O, in and out, bytes per second.",
@@ -365,14 +166,15 @@ static void render_memory(const struct snapshot *s, struct pw_buf *b)
 
 	if (!m->valid)
 		return;
-	gauge(b, "perfwatch_memory_usage_ratio", "(total - available) / total.", pct_ratio(m->usage_percent));
+	pw_prom_gauge(b, "perfwatch_memory_usage_ratio", "(total - available) / total.",
+		      pw_prom_pct_ratio(m->usage_percent));
 	for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++)
-		gauge_u64(b, g[i].name, g[i].help, g[i].v);
+		pw_prom_gauge_u64(b, g[i].name, g[i].help, g[i].v);
 	if (m->hugepage_size_bytes)
-		gauge_u64(b, "perfwatch_memory_hugepage_size_bytes", "Size of one huge page.",
-			  m->hugepage_size_bytes);
+		pw_prom_gauge_u64(b, "perfwatch_memory_hugepage_size_bytes", "Size of one huge page.",
+				  m->hugepage_size_bytes);
 	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++)
-		gauge(b, r[i].name, r[i].help, r[i].v);
+		pw_prom_gauge(b, r[i].name, r[i].help, r[i].v);
 }
 
 static void render_network(const struct snapshot *s, struct pw_buf *b)
@@ -394,26 +196,33 @@ static void render_network(const struct snapshot *s, struct pw_buf *b)
 		{ "perfwatch_network_transmit_drops_total", "Outgoing packets dropped.",
 		  offsetof(struct pw_netif, drops_out) },
 	};
+	uint32_t n_ifs = n->interfaces ? n->n_interfaces : 0;
+	bool *dup;
 
 	if (!n->valid)
 		return;
+	dup = pw_prom_duplicates(b, n->interfaces, sizeof(*n->interfaces), offsetof(struct pw_netif, name), n_ifs);
+	if (!dup)
+		return;
 	for (size_t k = 0; k < sizeof(fams) / sizeof(fams[0]); k++) {
-		struct fam f = FAM(b, fams[k].name, "counter", fams[k].help);
+		struct pw_prom_fam f = PW_PROM_FAM(b, fams[k].name, "counter", fams[k].help);
 
-		for (uint32_t i = 0; n->interfaces && i < n->n_interfaces; i++) {
+		for (uint32_t i = 0; i < n_ifs; i++) {
 			const struct pw_netif *ifc = &n->interfaces[i];
-			struct label l = { "interface", ifc->name };
+			struct pw_prom_label l = { "interface", ifc->name };
 			uint64_t v;
 
-			if (seen_before((const char *)n->interfaces, sizeof(*ifc), offsetof(struct pw_netif, name), i))
+			if (dup[i])
 				continue;
 			memcpy(&v, (const char *)ifc + fams[k].off, sizeof(v));
-			sample_u64_l(&f, &l, 1, v);
+			pw_prom_sample_u64(&f, &l, 1, v);
 		}
 	}
+	free(dup);
 	if (n->connections.valid) {
 		const struct pw_connections *c = &n->connections;
-		struct fam f = FAM(b, "perfwatch_network_tcp_connections", "gauge", "TCP sockets by state.");
+		struct pw_prom_fam f = PW_PROM_FAM(b, "perfwatch_network_tcp_connections", "gauge",
+						   "TCP sockets by state.");
 		const struct {
 			const char *state;
 			uint64_t v;
@@ -425,11 +234,11 @@ static void render_network(const struct snapshot *s, struct pw_buf *b)
 		};
 
 		for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++) {
-			struct label l = { "state", st[i].state };
+			struct pw_prom_label l = { "state", st[i].state };
 
-			sample_u64_l(&f, &l, 1, st[i].v);
+			pw_prom_sample_u64(&f, &l, 1, st[i].v);
 		}
-		gauge_u64(b, "perfwatch_network_udp_sockets", "UDP sockets.", c->udp_count);
+		pw_prom_gauge_u64(b, "perfwatch_network_udp_sockets", "UDP sockets.", c->udp_count);
 	}
 }
 
@@ -469,91 +278,103 @@ static void render_disk(const struct snapshot *s, struct pw_buf *b)
 		{ "perfwatch_filesystem_free_bytes", "Filesystem space free for unprivileged users.",
 		  offsetof(struct pw_partition, free_bytes) },
 	};
+	uint32_t n_devs = d->devices ? d->n_devices : 0, n_parts = d->partitions ? d->n_partitions : 0;
+	bool *dev_dup, *part_dup;
 
 	if (!d->valid)
 		return;
+	dev_dup = pw_prom_duplicates(b, d->devices, sizeof(*d->devices), offsetof(struct pw_blockdev, name), n_devs);
+	part_dup = pw_prom_duplicates(b, d->partitions, sizeof(*d->partitions),
+				      offsetof(struct pw_partition, mountpoint), n_parts);
+	if (!dev_dup || !part_dup)
+		goto out_free;
 	for (size_t k = 0; k < sizeof(cnt) / sizeof(cnt[0]); k++) {
-		struct fam f = FAM(b, cnt[k].name, "counter", cnt[k].help);
+		struct pw_prom_fam f = PW_PROM_FAM(b, cnt[k].name, "counter", cnt[k].help);
 
-		for (uint32_t i = 0; d->devices && i < d->n_devices; i++) {
+		for (uint32_t i = 0; i < n_devs; i++) {
 			const struct pw_blockdev *dev = &d->devices[i];
-			struct label l = { "device", dev->name };
+			struct pw_prom_label l = { "device", dev->name };
 			uint64_t v;
 
-			if (seen_before((const char *)d->devices, sizeof(*dev), offsetof(struct pw_blockdev, name), i))
+			if (dev_dup[i])
 				continue;
 			memcpy(&v, (const char *)dev + cnt[k].off, sizeof(v));
 			if (cnt[k].k)
-				sample_l(&f, &l, 1, (double)v * cnt[k].k);
+				pw_prom_sample(&f, &l, 1, (double)v * cnt[k].k);
 			else
-				sample_u64_l(&f, &l, 1, v);
+				pw_prom_sample_u64(&f, &l, 1, v);
 		}
 	}
 	for (size_t k = 0; k < sizeof(lat) / sizeof(lat[0]); k++) {
-		struct fam f = FAM(b, lat[k].name, "gauge", lat[k].help);
+		struct pw_prom_fam f = PW_PROM_FAM(b, lat[k].name, "gauge", lat[k].help);
 
-		for (uint32_t i = 0; d->devices && i < d->n_devices; i++) {
+		for (uint32_t i = 0; i < n_devs; i++) {
 			const struct pw_blockdev *dev = &d->devices[i];
-			struct label l = { "device", dev->name };
+			struct pw_prom_label l = { "device", dev->name };
 			double v;
 
-			if (seen_before((const char *)d->devices, sizeof(*dev), offsetof(struct pw_blockdev, name), i))
+			if (dev_dup[i])
 				continue;
 			memcpy(&v, (const char *)dev + lat[k].off, sizeof(v));
-			sample_l(&f, &l, 1, scaled(v, 1e-3));
+			pw_prom_sample(&f, &l, 1, pw_prom_scaled(v, 1e-3));
 		}
 	}
 	for (size_t k = 0; k <= sizeof(fs) / sizeof(fs[0]); k++) {
 		bool ratio = k == sizeof(fs) / sizeof(fs[0]);
-		struct fam f = FAM(b, ratio ? "perfwatch_filesystem_usage_ratio" : fs[k].name, "gauge",
-				   ratio ? "used / (used + free for unprivileged users), as df shows it." : fs[k].help);
+		struct pw_prom_fam f = PW_PROM_FAM(b, ratio ? "perfwatch_filesystem_usage_ratio" : fs[k].name, "gauge",
+						   ratio ? "used / (used + free for unprivileged users), as df shows it."
+							 : fs[k].help);
 
-		for (uint32_t i = 0; d->partitions && i < d->n_partitions; i++) {
+		for (uint32_t i = 0; i < n_parts; i++) {
 			const struct pw_partition *p = &d->partitions[i];
-			struct label l[] = { { "device", p->device }, { "fstype", p->fstype }, { "mountpoint", p->mountpoint } };
+			struct pw_prom_label l[] = { { "device", p->device }, { "fstype", p->fstype },
+						     { "mountpoint", p->mountpoint } };
 			uint64_t v;
 
-			if (seen_before((const char *)d->partitions, sizeof(*p), offsetof(struct pw_partition, mountpoint), i))
+			if (part_dup[i])
 				continue;
 			if (ratio) {
-				sample_l(&f, l, 3, pct_ratio(p->usage_percent));
+				pw_prom_sample(&f, l, 3, pw_prom_pct_ratio(p->usage_percent));
 				continue;
 			}
 			memcpy(&v, (const char *)p + fs[k].off, sizeof(v));
-			sample_u64_l(&f, l, 3, v);
+			pw_prom_sample_u64(&f, l, 3, v);
 		}
 	}
+out_free:
+	free(dev_dup);
+	free(part_dup);
 }
 
 static void render_perf(const struct snapshot *s, struct pw_buf *b)
 {
 	const struct pw_perf *p = &s->perf;
-	struct fam src = FAM(b, "perfwatch_perf_source_info", "gauge",
+	struct pw_prom_fam src = PW_PROM_FAM(b, "perfwatch_perf_source_info", "gauge",
 			     "Where the perf counters come from (bpf, perf-stat or none); always 1.");
-	struct fam cnt = FAM(b, "perfwatch_perf_events", "gauge",
+	struct pw_prom_fam cnt = PW_PROM_FAM(b, "perfwatch_perf_events", "gauge",
 			     "Events counted over the last interval, system-wide, scaled for multiplexing.");
-	struct fam secs = FAM(b, "perfwatch_perf_event_seconds", "gauge",
+	struct pw_prom_fam secs = PW_PROM_FAM(b, "perfwatch_perf_event_seconds", "gauge",
 			      "Time-based events (cpu-clock) over the last interval, in seconds.");
-	struct fam run = FAM(b, "perfwatch_perf_event_running_ratio", "gauge",
+	struct pw_prom_fam run = PW_PROM_FAM(b, "perfwatch_perf_event_running_ratio", "gauge",
 			     "Share of the interval each counter was scheduled (1 when not multiplexed).");
-	struct label l = { "source", pw_perf_source_name(p->source) };
+	struct pw_prom_label l = { "source", pw_perf_source_name(p->source) };
 
-	gauge(b, "perfwatch_perf_available", "1 when all 17 perf events can be counted.", p->available ? 1 : 0);
-	sample_l(&src, &l, 1, 1);
+	pw_prom_gauge(b, "perfwatch_perf_available", "1 when all 17 perf events can be counted.", p->available ? 1 : 0);
+	pw_prom_sample(&src, &l, 1, 1);
 	for (int pass = 0; pass < 3; pass++) {
 		for (int i = 0; i < PW_PERF_NUM_EVENTS; i++) {
 			const struct pw_perf_event *e = &p->events[i];
 			bool is_time = e->unit && (!strcmp(e->unit, "msec") || !strcmp(e->unit, "ms"));
-			struct label el = { "event", pw_perf_event_names[i] };
+			struct pw_prom_label el = { "event", pw_perf_event_names[i] };
 
 			if (!e->counted)
 				continue;
 			if (pass == 0 && !is_time)
-				sample_l(&cnt, &el, 1, e->value);
+				pw_prom_sample(&cnt, &el, 1, e->value);
 			else if (pass == 1 && is_time)
-				sample_l(&secs, &el, 1, scaled(e->value, 1e-3));
+				pw_prom_sample(&secs, &el, 1, pw_prom_scaled(e->value, 1e-3));
 			else if (pass == 2)
-				sample_l(&run, &el, 1, e->running_ratio);
+				pw_prom_sample(&run, &el, 1, e->running_ratio);
 		}
 	}
 }
@@ -562,18 +383,19 @@ static void render_self(const struct snapshot *s, struct pw_buf *b)
 {
 	const struct pw_self *p = &s->self;
 
-	gauge(b, "perfwatch_self_cycle_cpu_seconds", "CPU time PerfWatch used for its previous snapshot.",
+	pw_prom_gauge(b, "perfwatch_self_cycle_cpu_seconds", "CPU time PerfWatch used for its previous snapshot.",
 	      (double)p->cycle_cpu_ns / 1e9);
-	gauge(b, "perfwatch_self_collect_cpu_seconds", "CPU time of all collectors in the previous cycle.",
+	pw_prom_gauge(b, "perfwatch_self_collect_cpu_seconds", "CPU time of all collectors in the previous cycle.",
 	      (double)p->collect_cpu_ns / 1e9);
-	gauge(b, "perfwatch_self_json_cpu_seconds", "CPU time spent serializing the snapshot once.",
+	pw_prom_gauge(b, "perfwatch_self_json_cpu_seconds", "CPU time spent serializing the snapshot once.",
 	      (double)p->json_cpu_ns / 1e9);
-	gauge(b, "perfwatch_self_outputs_cpu_seconds", "CPU time of history, server and stdout in the previous cycle.",
+	pw_prom_gauge(b, "perfwatch_self_outputs_cpu_seconds",
+		      "CPU time of history, server and stdout in the previous cycle.",
 	      (double)p->outputs_cpu_ns / 1e9);
-	gauge_u64(b, "perfwatch_self_resident_memory_bytes", "PerfWatch's resident memory.", p->rss_bytes);
-	counter_u64(b, "perfwatch_self_late_snapshots_total", "Cycles whose collectors missed their deadline.",
+	pw_prom_gauge_u64(b, "perfwatch_self_resident_memory_bytes", "PerfWatch's resident memory.", p->rss_bytes);
+	pw_prom_counter_u64(b, "perfwatch_self_late_snapshots_total", "Cycles whose collectors missed their deadline.",
 		    p->snapshots_late);
-	gauge(b, "perfwatch_self_uptime_seconds", "Seconds since the daemon started.", p->uptime_s);
+	pw_prom_gauge(b, "perfwatch_self_uptime_seconds", "Seconds since the daemon started.", p->uptime_s);
 }
 
 void pw_metrics_render(const struct snapshot *s, const struct pw_metrics_opts *o, struct pw_buf *out)
@@ -585,41 +407,43 @@ void pw_metrics_render(const struct snapshot *s, const struct pw_metrics_opts *o
 	render_network(s, out);
 	render_disk(s, out);
 	render_perf(s, out);
+	if (s->bpf && s->bpf_valid)
+		pw_bpf_section_metrics(s->bpf, out, o->per_cpu);
 	render_self(s, out);
 }
 
 void pw_metrics_render_server(const struct pw_server_stats *st, struct pw_buf *b)
 {
-	struct fam rej = FAM(b, "perfwatch_server_requests_rejected_total", "counter",
+	struct pw_prom_fam rej = PW_PROM_FAM(b, "perfwatch_server_requests_rejected_total", "counter",
 			     "Requests refused, by reason (auth, host, origin, method, body, path, upgrade).");
 
-	gauge_u64(b, "perfwatch_server_connections", "Open HTTP and WebSocket connections.", st->connections);
-	gauge_u64(b, "perfwatch_server_connections_limit", "Most concurrent connections (--max-clients).",
+	pw_prom_gauge_u64(b, "perfwatch_server_connections", "Open HTTP and WebSocket connections.", st->connections);
+	pw_prom_gauge_u64(b, "perfwatch_server_connections_limit", "Most concurrent connections (--max-clients).",
 		  st->max_connections);
-	gauge_u64(b, "perfwatch_server_websocket_clients", "Open WebSocket streams.", st->ws_clients);
-	counter_u64(b, "perfwatch_server_connections_rejected_total",
+	pw_prom_gauge_u64(b, "perfwatch_server_websocket_clients", "Open WebSocket streams.", st->ws_clients);
+	pw_prom_counter_u64(b, "perfwatch_server_connections_rejected_total",
 		    "Connections closed at accept because --max-clients were open.", st->connections_rejected);
 	for (int i = 0; i < PW_REJECT_N; i++) {
-		struct label l = { "reason", pw_reject_names[i] };
+		struct pw_prom_label l = { "reason", pw_reject_names[i] };
 
-		sample_u64_l(&rej, &l, 1, st->requests_rejected[i]);
+		pw_prom_sample_u64(&rej, &l, 1, st->requests_rejected[i]);
 	}
-	counter_u64(b, "perfwatch_server_scrapes_rejected_total",
+	pw_prom_counter_u64(b, "perfwatch_server_scrapes_rejected_total",
 		    "Scrapes answered 503 because too many were in flight.", st->scrapes_rejected);
-	counter_u64(b, "perfwatch_server_broadcasts_total", "Snapshots handed to the WebSocket clients.",
+	pw_prom_counter_u64(b, "perfwatch_server_broadcasts_total", "Snapshots handed to the WebSocket clients.",
 		    st->broadcasts);
 	{
-		struct fam f = FAM(b, "perfwatch_server_thread_cpu_seconds_total", "counter",
+		struct pw_prom_fam f = PW_PROM_FAM(b, "perfwatch_server_thread_cpu_seconds_total", "counter",
 				   "CPU time of the server thread: broadcasts, HTTP, TLS, everything.");
 
-		sample_l(&f, NULL, 0, (double)st->thread_cpu_ns / 1e9);
+		pw_prom_sample(&f, NULL, 0, (double)st->thread_cpu_ns / 1e9);
 	}
-	counter_u64(b, "perfwatch_server_websocket_messages_total", "Snapshots sent, all clients together.",
+	pw_prom_counter_u64(b, "perfwatch_server_websocket_messages_total", "Snapshots sent, all clients together.",
 		    st->ws_messages);
-	counter_u64(b, "perfwatch_server_websocket_skipped_total",
+	pw_prom_counter_u64(b, "perfwatch_server_websocket_skipped_total",
 		    "Snapshots a slow client never got because a newer one replaced it.", st->ws_skipped);
-	counter_u64(b, "perfwatch_server_websocket_stalled_total", "WebSocket clients hung up for not reading.",
+	pw_prom_counter_u64(b, "perfwatch_server_websocket_stalled_total", "WebSocket clients hung up for not reading.",
 		    st->ws_stalled);
-	counter_u64(b, "perfwatch_server_websocket_bad_messages_total",
+	pw_prom_counter_u64(b, "perfwatch_server_websocket_bad_messages_total",
 		    "WebSocket clients closed for a message over the size or fragment limit.", st->ws_bad_frames);
 }

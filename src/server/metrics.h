@@ -5,7 +5,8 @@
  * Names follow Prometheus' conventions: prefix perfwatch_, base units (bytes, seconds,
  * ratios 0..1 instead of percent, hertz), counters end in _total, one HELP and TYPE per
  * family, every family's samples together. Labels are cpu, mode, interface, state,
- * device, fstype, mountpoint, event, source, collector, version: only values from the
+ * device, fstype, mountpoint, event, source, collector, version (and the bpf section's
+ * op, program, reason, le: src/bpf/bpf_metrics.c): only values from the
  * snapshot, never from a request. A null value (NaN) leaves its sample out; a null
  * section leaves its families out. The output passes `promtool check metrics`.
  */
@@ -15,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "server/promtext.h" /* pw_prom_label_value(), for the fuzzer */
 #include "snapshot.h"
 #include "util/buf.h"
 
@@ -53,8 +55,5 @@ extern const char *const pw_reject_names[PW_REJECT_N];
 
 void pw_metrics_render(const struct snapshot *s, const struct pw_metrics_opts *o, struct pw_buf *out);
 void pw_metrics_render_server(const struct pw_server_stats *st, struct pw_buf *out);
-
-/* A label value as the text format wants it: \\, \" and \n escaped, invalid UTF-8 -> U+FFFD. */
-void pw_prom_label_value(struct pw_buf *b, const char *s, size_t n);
 
 #endif

@@ -43,6 +43,31 @@ static inline bool pw_next_full_line(const char **pos, const char *end, struct p
 	return true;
 }
 
+/*
+ * The loop of the parsers that make one entry of each complete line and hand it to a
+ * callback: parse_line(line, entry) on every line (false: not an entry, skipped), then
+ * cb(ctx, entry). A negative return from cb stops the loop and is the result; otherwise
+ * the result is how many entries cb took (at most INT32_MAX). A macro so that entry and
+ * cb keep their own types.
+ */
+#define pw_parse_entry_lines(buf, len, parse_line, entry, cb, ctx)                                 \
+	({                                                                                         \
+		const char *pw_pos_ = (buf), *pw_end_ = pw_pos_ + (len);                           \
+		struct pw_tok pw_line_;                                                            \
+		int pw_n_ = 0, pw_r_ = 0;                                                          \
+                                                                                                   \
+		while (pw_next_full_line(&pw_pos_, pw_end_, &pw_line_)) {                          \
+			if (!parse_line(pw_line_, (entry)))                                        \
+				continue;                                                          \
+			pw_r_ = (cb)((ctx), (entry));                                              \
+			if (pw_r_ < 0)                                                             \
+				break;                                                             \
+			if (pw_n_ < INT32_MAX)                                                     \
+				pw_n_++;                                                           \
+		}                                                                                  \
+		pw_r_ < 0 ? pw_r_ : pw_n_;                                                         \
+	})
+
 /* How many lines [p, end) holds (a last one without '\n' counts): a bound on the entries. */
 static inline uint32_t pw_count_lines(const char *p, const char *end)
 {
@@ -94,6 +119,26 @@ static inline int pw_tok_u64(struct pw_tok t, uint64_t *ret)
 		return -EBADMSG;
 	*ret = v;
 	return 0;
+}
+
+/* A token that is an unsigned decimal number fitting u32 (a device major or minor). */
+static inline bool pw_tok_u32(struct pw_tok t, uint32_t *ret)
+{
+	uint64_t v;
+
+	if (pw_tok_u64(t, &v) < 0 || v > UINT32_MAX)
+		return false;
+	*ret = (uint32_t)v;
+	return true;
+}
+
+/* Reads n consecutive number tokens into v; false when one is not a number. */
+static inline bool pw_toks_u64(const struct pw_tok *t, size_t n, uint64_t *v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pw_tok_u64(t[i], &v[i]) < 0)
+			return false;
+	return true;
 }
 
 static inline bool pw_tok_eq(struct pw_tok t, const char *s)

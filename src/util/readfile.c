@@ -3,13 +3,53 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdlib.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+/*
+ * Reads fd from offset 0 to EOF into b (cleared first), NUL-terminated. With pread the
+ * file position is left alone, so a kept fd can be read like this again and again.
+ */
+static long read_all(int fd, bool positional, struct pw_buf *b, size_t max)
+{
+	ssize_t n;
+
+	pw_buf_clear(b);
+	for (;;) {
+		/* procfs files report size 0: read in chunks until EOF */
+		if (pw_buf_reserve(b, b->cap - b->len < 4096 ? 4096 : b->cap - b->len - 1) < 0) {
+			pw_buf_clear(b);
+			return -ENOMEM;
+		}
+		if (positional)
+			n = pread(fd, b->data + b->len, b->cap - b->len - 1, (off_t)b->len);
+		else
+			n = read(fd, b->data + b->len, b->cap - b->len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			n = -errno;
+			pw_buf_clear(b);
+			return (long)n;
+		}
+		if (n == 0)
+			break;
+		b->len += (size_t)n;
+		if (b->len > max) {
+			pw_buf_clear(b);
+			return -E2BIG;
+		}
+	}
+	b->data[b->len] = '\0';
+	return (long)b->len;
+}
 
 long pw_read_file_at(int dirfd, const char *path, struct pw_buf *b, size_t max)
 {
-	int fd, err;
-	ssize_t n;
+	long r;
+	int fd;
 
 	if (!max)
 		max = PW_READFILE_MAX;
@@ -17,34 +57,9 @@ long pw_read_file_at(int dirfd, const char *path, struct pw_buf *b, size_t max)
 	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	for (;;) {
-		/* procfs files report size 0: read in chunks until EOF */
-		if (pw_buf_reserve(b, b->cap - b->len < 4096 ? 4096 : b->cap - b->len - 1) < 0) {
-			err = -ENOMEM;
-			goto out_close;
-		}
-		n = read(fd, b->data + b->len, b->cap - b->len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto out_close;
-		}
-		if (n == 0)
-			break;
-		b->len += (size_t)n;
-		if (b->len > max) {
-			err = -E2BIG;
-			goto out_close;
-		}
-	}
-	b->data[b->len] = '\0';
+	r = read_all(fd, false, b, max);
 	close(fd);
-	return (long)b->len;
-out_close:
-	close(fd);
-	pw_buf_clear(b);
-	return err;
+	return r;
 }
 
 int pw_read_u64_at(int dirfd, const char *path, unsigned long long *ret)
@@ -68,4 +83,66 @@ int pw_read_u64_at(int dirfd, const char *path, unsigned long long *ret)
 	pw_buf_free(&b);
 	*ret = v;
 	return 0;
+}
+
+void pw_file_close(struct pw_file *f)
+{
+	if (!f)
+		return;
+	if (f->kept)
+		close(f->fd);
+	f->kept = f->fresh = false;
+	f->fd = -1;
+}
+
+/* Opens path and keeps it when it is a procfs file; else marks f fresh. 0 or -errno. */
+static int file_open(struct pw_file *f, int dirfd, const char *path)
+{
+	struct statfs sfs;
+	int fd;
+
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	f->dirfd = dirfd;
+	if (fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC) {
+		f->fd = fd;
+		f->kept = true;
+	} else {
+		/* a fixture file may be replaced (renamed over) between two reads */
+		close(fd);
+		f->fresh = true;
+	}
+	return 0;
+}
+
+long pw_file_read(struct pw_file *f, int dirfd, const char *path, struct pw_buf *b, size_t max)
+{
+	long r;
+	int e;
+
+	if (!max)
+		max = PW_READFILE_MAX;
+	if ((f->kept || f->fresh) && f->dirfd != dirfd)
+		pw_file_close(f);
+	if (!f->kept && !f->fresh) {
+		e = file_open(f, dirfd, path);
+		if (e < 0) {
+			pw_buf_clear(b);
+			return e; /* not there now: tried again next time */
+		}
+	}
+	if (f->fresh)
+		return pw_read_file_at(dirfd, path, b, max);
+	r = read_all(f->fd, true, b, max);
+	if (r == -ESPIPE) {
+		/* a procfs file without pread (nonseekable): read it the old way from now on */
+		pw_file_close(f);
+		f->dirfd = dirfd;
+		f->fresh = true;
+		return pw_read_file_at(dirfd, path, b, max);
+	}
+	if (r < 0 && r != -E2BIG && r != -ENOMEM)
+		pw_file_close(f); /* the kept fd went bad: open it afresh next time */
+	return r;
 }

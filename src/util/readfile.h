@@ -3,6 +3,7 @@
 #ifndef PW_READFILE_H
 #define PW_READFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util/buf.h"
@@ -19,5 +20,28 @@ long pw_read_file_at(int dirfd, const char *path, struct pw_buf *b, size_t max);
 
 /* Reads a small sysfs value ("1234\n") as an unsigned integer. 0 or a negative errno. */
 int pw_read_u64_at(int dirfd, const char *path, unsigned long long *ret);
+
+/*
+ * A file read again every cycle. On procfs it is opened once and re-read with pread()
+ * from offset 0 (a seq_file regenerates its text when read from 0): a collector then
+ * pays neither the path walk nor the open/close of every cycle. Anywhere else (a fixture
+ * tree given with --proc-root) it is opened afresh each time, exactly as
+ * pw_read_file_at() does, so a file replaced between two reads is seen. A zeroed struct
+ * is a closed one.
+ */
+struct pw_file {
+	int fd;     /* valid while kept */
+	int dirfd;  /* what it was opened against: another dirfd reopens it */
+	bool kept;  /* fd is open and is re-read with pread */
+	bool fresh; /* not keepable (not procfs, or no pread): open it every time */
+};
+
+/* pw_read_file_at() through f: the same results, contents and errors. */
+long pw_file_read(struct pw_file *f, int dirfd, const char *path, struct pw_buf *b, size_t max);
+
+/* The kept fd (for poll()), or -1 when the file is not kept open. */
+static inline int pw_file_fd(const struct pw_file *f) { return f->kept ? f->fd : -1; }
+
+void pw_file_close(struct pw_file *f); /* accepts a zeroed or closed one; it can be read again */
 
 #endif

@@ -115,6 +115,15 @@ static inline int pw_scan_udecimal(const char **pp, const char *end, double *ret
 	return 0;
 }
 
+/* True when [p, end) holds only blanks and then at most a '\n': the tail of a sysfs value. */
+static inline bool pw_at_value_end(const char *p, const char *end)
+{
+	p = pw_skip_blanks(p, end);
+	if (p < end && *p == '\n')
+		p++;
+	return p == end;
+}
+
 /* True when [p, end) starts with the literal s (of length n). */
 static inline bool pw_starts_with(const char *p, const char *end, const char *s, size_t n)
 {

@@ -94,3 +94,28 @@ int pw_open_value(int dirfd, const char *path)
 
 	return fd < 0 ? -errno : fd;
 }
+
+void pw_close_values(int **fds, uint32_t *n)
+{
+	for (uint32_t i = 0; i < *n; i++)
+		if ((*fds)[i] >= 0)
+			close((*fds)[i]);
+	free(*fds);
+	*fds = NULL;
+	*n = 0;
+}
+
+uint32_t pw_read_values(const int *fds, uint32_t n, int (*parse)(const char *buf, size_t len, double *ret),
+			double *out, uint32_t cap)
+{
+	uint32_t i, got = 0;
+	char buf[32];
+
+	for (i = 0; i < n && got < cap; i++) {
+		ssize_t len = pw_pread_value(fds[i], buf, sizeof(buf));
+
+		if (len > 0 && parse(buf, (size_t)len, &out[got]) == 0)
+			got++;
+	}
+	return got;
+}

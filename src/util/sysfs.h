@@ -27,4 +27,14 @@ ssize_t pw_pread_value(int fd, char *buf, size_t size);
 /* Opens path relative to dirfd read-only; the fd or -errno. */
 int pw_open_value(int dirfd, const char *path);
 
+/* Closes n kept value fds (negative ones are not open) and frees the array: *fds = NULL, *n = 0. */
+void pw_close_values(int **fds, uint32_t *n);
+
+/*
+ * Reads each of n kept value fds and parses it into out (room for cap values); a value
+ * that cannot be read or parsed right now is left out. Returns how many were written.
+ */
+uint32_t pw_read_values(const int *fds, uint32_t n, int (*parse)(const char *buf, size_t len, double *ret),
+			double *out, uint32_t cap);
+
 #endif

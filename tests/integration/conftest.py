@@ -10,6 +10,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,25 @@ def run_json(*args, timeout=60, binary=None, env=None):
     return [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
 
 
+@contextmanager
+def sqlite_exclusive_lock(db):
+    """Another process (the sqlite3 program) holding an exclusive lock on db until the
+    block ends, then committing and quitting; killed if the block fails."""
+    holder = subprocess.Popen(["sqlite3", str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        holder.stdin.write("BEGIN EXCLUSIVE;\nSELECT 'held';\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == "held"
+        yield holder
+        holder.stdin.write("COMMIT;\n.quit\n")
+        holder.stdin.flush()
+        holder.wait(timeout=10)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+
+
 class Daemon:
     """A perfwatch daemon on 127.0.0.1:<free port>, stopped by SIGTERM on exit."""
 
@@ -77,13 +97,20 @@ class Daemon:
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"perfwatch exited {self.proc.returncode}: {self.read_log()}")
-            try:
-                with urllib.request.urlopen(self.base + self.ready_path, timeout=1):
-                    return self
-            except Exception:
-                time.sleep(0.1)
+            if self.is_ready():
+                return self
+            time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"perfwatch not ready on {self.base}: {self.read_log()}")
+
+    def is_ready(self):
+        """One readiness probe: ready_path answers over plain HTTP. Subclasses that listen
+        elsewhere (a network namespace, TLS) override only this."""
+        try:
+            with urllib.request.urlopen(self.base + self.ready_path, timeout=1):
+                return True
+        except Exception:
+            return False
 
     def read_log(self):
         try:

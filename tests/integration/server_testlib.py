@@ -296,25 +296,13 @@ class NSDaemon(Daemon):
         self.host = ns.ns_ip
         self.token = token
 
-    def __enter__(self):
-        import tempfile
-        self.log = tempfile.NamedTemporaryFile(prefix="perfwatch-", suffix=".log", delete=False)
-        self.log_path = self.log.name
-        self.proc = subprocess.Popen(self.cmd, stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
-        deadline = time.time() + self.ready_timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"perfwatch exited {self.proc.returncode}: {self.read_log()}")
-            try:
-                r = get(self.port, "/healthz", host=self.host,
-                        headers={"Authorization": f"Bearer {self.token}"} if self.token else None, timeout=1)
-                if r.status == 200:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"perfwatch not ready on {self.base}: {self.read_log()}")
+    def is_ready(self):
+        try:
+            r = get(self.port, "/healthz", host=self.host,
+                    headers={"Authorization": f"Bearer {self.token}"} if self.token else None, timeout=1)
+        except OSError:
+            return False
+        return r.status == 200
 
 
 def urlopen_json(url, timeout=5):

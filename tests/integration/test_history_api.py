@@ -11,7 +11,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import PW_BIN, Daemon, free_port
+from conftest import PW_BIN, Daemon, free_port, sqlite_exclusive_lock
 
 INTERVAL = "0.2"
 
@@ -122,11 +122,7 @@ def test_a_locked_database_shows_in_errors_and_healthz_then_recovers(server_buil
     db = str(tmp_path / "h.db")
     with Daemon("--interval", INTERVAL, "--db", db) as d:
         wait_points(d, "self.rss_bytes", 3)
-        holder = subprocess.Popen(["sqlite3", db], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        try:
-            holder.stdin.write("BEGIN EXCLUSIVE;\nSELECT 'held';\n")
-            holder.stdin.flush()
-            assert holder.stdout.readline().strip() == "held"
+        with sqlite_exclusive_lock(db):
             deadline = time.time() + 15
             while time.time() < deadline:
                 _, snap = get_json(d, "/api/snapshot")
@@ -141,12 +137,6 @@ def test_a_locked_database_shows_in_errors_and_healthz_then_recovers(server_buil
             time.sleep(1)
             status, snap2 = get_json(d, "/api/snapshot")
             assert status == 200 and snap2["seq"] > snap["seq"]
-            holder.stdin.write("COMMIT;\n.quit\n")
-            holder.stdin.flush()
-            holder.wait(timeout=10)
-        finally:
-            if holder.poll() is None:
-                holder.kill()
         deadline = time.time() + 40
         while time.time() < deadline:
             _, snap = get_json(d, "/api/snapshot")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PW_BIN, PW_SAN_BIN, free_port
+from conftest import PW_BIN, PW_SAN_BIN, free_port, sqlite_exclusive_lock
 
 INTERVAL = 0.1
 # the failure paths run under ASan + UBSan when that build is there
@@ -229,23 +229,12 @@ def test_locked_by_another_process_then_writing_resumes(tmp_path):
     db = tmp_path / "history.db"
     with Run(db) as r:
         wait_rows(db, 5)
-        holder = subprocess.Popen(["sqlite3", str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True)
-        try:
-            holder.stdin.write("BEGIN EXCLUSIVE;\nSELECT 'held';\n")
-            holder.stdin.flush()
-            assert holder.stdout.readline().strip() == "held"
+        with sqlite_exclusive_lock(db):
             t = r.wait_log("locked by another process")
             assert "held in memory" in t
             time.sleep(1.0)
             assert r.proc.poll() is None, "the daemon keeps running while history is locked"
             mark = len(r.text())
-            holder.stdin.write("COMMIT;\n.quit\n")
-            holder.stdin.flush()
-            holder.wait(timeout=10)
-        finally:
-            if holder.poll() is None:
-                holder.kill()
         r.wait_log("writing again, nothing lost", timeout=40, after=mark)
         assert r.stop() == 0
     ts = times(db)

@@ -171,16 +171,8 @@ class _tls_daemon(Daemon):
         super().__init__("--interval", "0.5", "--no-db", "--tls-cert", str(cert), "--tls-key", str(key), port=port)
         self.ctx = ssl.create_default_context(cafile=str(cert))
 
-    def __enter__(self):
-        import tempfile
-        self.log = tempfile.NamedTemporaryFile(prefix="perfwatch-", suffix=".log", delete=False)
-        self.log_path = self.log.name
-        self.proc = subprocess.Popen(self.cmd, stdout=self.log, stderr=subprocess.STDOUT)
-        if not wait_for(lambda: self.proc.poll() is not None or _https_status(self.port, self.ctx, "/healthz") == 200,
-                        20, step=0.1) or self.proc.poll() is not None:
-            self.stop()
-            raise RuntimeError(self.read_log())
-        return self
+    def is_ready(self):
+        return _https_status(self.port, self.ctx, "/healthz") == 200
 
 
 def _https_status(port, ctx, path):

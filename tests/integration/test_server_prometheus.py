@@ -1,6 +1,8 @@
 """/metrics against the real Prometheus tools (Debian's prometheus package): promtool's
 linter, and a Prometheus server that scrapes the daemon every second and answers PromQL."""
 import json
+import math
+import os
 import shutil
 import subprocess
 import time
@@ -33,10 +35,17 @@ def parse_metrics(text):
     return out
 
 
+def software_events_env():
+    """PW_TEST_SOFTWARE_EVENTS=1: stand-ins fill the hardware slots, so the bpf ratios exist
+    on a machine without a PMU."""
+    return dict(os.environ, PW_TEST_SOFTWARE_EVENTS="1")
+
+
 @need_prom
-@pytest.mark.parametrize("extra", [[], ["--no-per-cpu-metrics"]])
-def test_promtool_accepts_metrics(extra):
-    with Daemon("--interval", "0.5", "--no-db", *extra) as d:
+@pytest.mark.parametrize("extra,env", [([], None), (["--no-per-cpu-metrics"], None), ([], "sw")],
+                         ids=["per-cpu", "no-per-cpu", "software-events"])
+def test_promtool_accepts_metrics(extra, env):
+    with Daemon("--interval", "0.5", "--no-db", *extra, env=software_events_env() if env else None) as d:
         first_snapshot(d)
         r = get(d.port, "/metrics")
         assert r.status == 200
@@ -55,6 +64,62 @@ def test_promtool_accepts_metrics(extra):
             key = f'perfwatch_collector_up{{collector="{name}"}}'
             if key in m:
                 assert m[key] == 0
+        if snap.get("bpf"):
+            assert m["perfwatch_bpf_runqueue_latency_seconds_count"] > 0
+            assert m['perfwatch_bpf_program_attached{program="pw_sched_switch"}'] == 1
+            assert m['perfwatch_bpf_event_counted{event="context-switches"}'] == 1
+            if extra:
+                assert m["perfwatch_bpf_context_switches_total"] > 0
+            else:
+                assert m['perfwatch_bpf_context_switches_total{cpu="0"}'] > 0
+            if env:
+                assert m["perfwatch_bpf_test_software_events"] == 1
+                assert snap["bpf"]["ratios"]["ipc"] is not None
+                assert m["perfwatch_bpf_instructions_per_cycle"] > 0
+
+
+def metrics_and_snapshot(port):
+    """/metrics and /api/snapshot of the same snapshot (perfwatch_snapshots_total is seq + 1)."""
+    for _ in range(50):
+        m = parse_metrics(get(port, "/metrics").body.decode())
+        snap = json.loads(get(port, "/api/snapshot").body)
+        if m["perfwatch_snapshots_total"] == snap["seq"] + 1:
+            return m, snap
+        time.sleep(0.05)
+    raise AssertionError("/metrics and /api/snapshot never showed the same snapshot")
+
+
+def test_bpf_totals_step_by_the_snapshots_interval_counts():
+    """The bpf counters are totals since load: from one snapshot to the next they grow by
+    exactly what the snapshot's bpf section counted over that interval."""
+    with Daemon("--interval", "1", "--no-db") as d:
+        first_snapshot(d)
+        m0, s0 = metrics_and_snapshot(d.port)
+        if not s0.get("bpf"):
+            pytest.skip("the eBPF collector does not run here (needs root and BTF): "
+                        + str(s0["perf"].get("skipped_sources") or s0["errors"]))
+        for _ in range(40):
+            m1, s1 = metrics_and_snapshot(d.port)
+            if s1["seq"] == s0["seq"] + 1:
+                break
+            if s1["seq"] > s0["seq"] + 1:
+                m0, s0 = m1, s1
+            time.sleep(0.1)
+        assert s1["seq"] == s0["seq"] + 1, "no two consecutive snapshots caught"
+        for c in s1["bpf"]["cpus"]:
+            key = f'perfwatch_bpf_context_switches_total{{cpu="{c["cpu"]}"}}'
+            assert m1[key] - m0[key] == c["context_switches"], key
+            key = f'perfwatch_bpf_page_faults_total{{cpu="{c["cpu"]}",mode="user"}}'
+            assert m1[key] - m0[key] == c["page_faults_user"], key
+        rq = s1["bpf"]["runq_latency"]
+        inf = 'perfwatch_bpf_runqueue_latency_seconds_bucket{le="+Inf"}'
+        assert m1[inf] - m0[inf] == sum(rq["log2_us"])
+        le = 'perfwatch_bpf_runqueue_latency_seconds_bucket{le="1.6e-05"}'  # slots 0..3: under 16 us
+        assert m1[le] - m0[le] == sum(rq["log2_us"][:4])
+        lo = s1["bpf"]["net"].get("lo")  # our own HTTP requests cross it
+        if lo:
+            key = 'perfwatch_bpf_network_receive_packets_total{interface="lo"}'
+            assert m1[key] - m0.get(key, 0) == lo["packets_recv"]
 
 
 def prom_query(port, q):
@@ -109,6 +174,15 @@ def test_a_real_prometheus_scrapes_and_answers(tmp_path):
             assert 1.0 <= float(r[0]["value"][1]) <= 3.0  # 2 per second at a 0.5 s interval
             r = answered('perfwatch_server_connections_limit')
             assert float(r[0]["value"][1]) == 256
+            if snap.get("bpf"):
+                # the run-queue histogram is a real one: PromQL computes quantiles from it
+                r = answered("histogram_quantile(0.9, rate(perfwatch_bpf_runqueue_latency_seconds_bucket[5s]))")
+                q90 = float(r[0]["value"][1])
+                assert math.isfinite(q90) and 0 < q90 < 2147.483648, r
+                r = answered('sum(rate(perfwatch_bpf_context_switches_total[5s]))')
+                assert float(r[0]["value"][1]) > 0
+                r = answered('perfwatch_bpf_program_attached{program="pw_sched_switch"}')
+                assert float(r[0]["value"][1]) == 1
         finally:
             prom.terminate()
             try:

@@ -22,6 +22,7 @@
 #include "collect/sockbpf.h"
 #include "collect/sockstat.h"
 #include "collect/sockstate.h"
+#include "nlmsg_buf.h"
 #include "sock_kernel.h"
 
 #define FMT "est %lu tw %lu cw %lu listen %lu udp %lu"
@@ -152,32 +153,18 @@ Test(sock_ids, unique)
 
 /* ---------------------------------------------------------------- lookup answers */
 
-struct msgbuf {
-	unsigned char b[4096];
-	size_t len;
-};
-
-static void put(struct msgbuf *m, uint16_t type, uint32_t seq, const void *payload, size_t n)
-{
-	struct nlmsghdr h = { .nlmsg_len = (uint32_t)NLMSG_LENGTH(n), .nlmsg_type = type, .nlmsg_seq = seq };
-
-	memcpy(m->b + m->len, &h, sizeof(h));
-	memcpy(m->b + m->len + NLMSG_HDRLEN, payload, n);
-	m->len += NLMSG_ALIGN(h.nlmsg_len);
-}
-
 static void put_found(struct msgbuf *m, uint32_t seq, uint8_t state, uint8_t timer)
 {
 	struct inet_diag_msg d = { .idiag_family = AF_INET, .idiag_state = state, .idiag_timer = timer };
 
-	put(m, SOCK_DIAG_BY_FAMILY, seq, &d, sizeof(d));
+	msgbuf_put(m, SOCK_DIAG_BY_FAMILY, seq, &d, sizeof(d));
 }
 
 static void put_error(struct msgbuf *m, uint32_t seq, int error)
 {
 	struct nlmsgerr e = { .error = error };
 
-	put(m, NLMSG_ERROR, seq, &e, sizeof(e));
+	msgbuf_put(m, NLMSG_ERROR, seq, &e, sizeof(e));
 }
 
 Test(sockdiag_lookups, answers)
@@ -217,7 +204,7 @@ Test(sockdiag_lookups, errors_and_malformed)
 	put_found(&m, 1, 1, 0);
 	cr_expect_eq(pw_sockdiag_parse_lookups(m.b, m.len - 1, 1, 2, st), -EBADMSG, "cut short");
 	m.len = 0;
-	put(&m, SOCK_DIAG_BY_FAMILY, 1, st, 2);
+	msgbuf_put(&m, SOCK_DIAG_BY_FAMILY, 1, st, 2);
 	cr_expect_eq(pw_sockdiag_parse_lookups(m.b, m.len, 1, 2, st), -EBADMSG, "too short for an inet_diag_msg");
 	cr_expect_eq(pw_sockdiag_parse_lookups(m.b, 3, 1, 2, st), 0, "less than a header: nothing");
 }

@@ -100,21 +100,6 @@ Test(history_store, restart_continues_and_the_gap_stays_a_gap)
 	pw_history_close(h);
 }
 
-static int64_t sql_count(const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	int64_t n = -1;
-
-	cr_assert_eq(sqlite3_open(th_db, &db), SQLITE_OK);
-	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return n;
-}
-
 Test(history_store, hours_seal_into_chunks_and_the_file_checks_out)
 {
 	struct pw_history *h = th_open(NULL);
@@ -133,9 +118,9 @@ Test(history_store, hours_seal_into_chunks_and_the_file_checks_out)
 	pw_history_stats(h, &st);
 	cr_assert_eq(st.seals, 3, "three clock hours were sealed, %llu", (unsigned long long)st.seals);
 	cr_assert_eq(st.inserts, (uint64_t)i);
-	cr_assert_eq(sql_count("SELECT count(*) FROM chunk WHERE tier=0 AND series=0"), 3);
-	cr_assert_gt(sql_count("SELECT count(*) FROM pending"), 0);
-	cr_assert_eq(sql_count("SELECT count(*) FROM chunk WHERE tier=2"), sql_count("SELECT count(*) FROM series") - 0,
+	cr_assert_eq(th_sql_count("SELECT count(*) FROM chunk WHERE tier=0 AND series=0"), 3);
+	cr_assert_gt(th_sql_count("SELECT count(*) FROM pending"), 0);
+	cr_assert_eq(th_sql_count("SELECT count(*) FROM chunk WHERE tier=2"), th_sql_count("SELECT count(*) FROM series") - 0,
 		     "one hour chunk per series (no series is all null here)");
 
 	/* all of it comes back, sealed and pending alike */
@@ -147,7 +132,7 @@ Test(history_store, hours_seal_into_chunks_and_the_file_checks_out)
 	for (int k = 0; k < n; k++)
 		cr_assert_eq(v[k], (double)(k % 12), "v[%d] = %g", k, v[k]);
 	pw_history_close(h);
-	cr_assert_eq(sql_count("SELECT count(*) FROM pragma_integrity_check WHERE integrity_check='ok'"), 1);
+	cr_assert_eq(th_sql_count("SELECT count(*) FROM pragma_integrity_check WHERE integrity_check='ok'"), 1);
 	snapshot_free(&s);
 }
 
@@ -251,7 +236,7 @@ Test(history_store, an_empty_file_becomes_a_database)
 	close(fd);
 	h = th_open(NULL);
 	pw_history_close(h);
-	cr_assert_eq(sql_count("PRAGMA application_id"), 0x50576831);
+	cr_assert_eq(th_sql_count("PRAGMA application_id"), 0x50576831);
 }
 
 Test(history_store, a_missing_folder_is_an_error_not_a_retry)

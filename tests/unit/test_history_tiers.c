@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Tiers: --retention, roll-ups (mean/min/max), the tier a query picks, pruning. */
 #include <errno.h>
-#include <sqlite3.h>
 
 #include "history/tiers.h"
 #include "test_history_util.h"
@@ -225,21 +224,6 @@ Test(history_tiers, raw_buckets_have_exact_extremes)
 	pw_history_close(h);
 }
 
-static int64_t count_rows(const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	int64_t n = -1;
-
-	cr_assert_eq(sqlite3_open(th_db, &db), SQLITE_OK);
-	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return n;
-}
-
 Test(history_tiers, retention_prunes_old_chunks_in_small_steps)
 {
 	double now = th_now(), t0 = floor(now / 3600) * 3600 - 6 * 3600;
@@ -250,15 +234,15 @@ Test(history_tiers, retention_prunes_old_chunks_in_small_steps)
 	pw_history_close(h);
 	/* raw: nothing whose whole hour ended more than 1 h + one window ago */
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM chunk WHERE tier=0 AND t0 < %.0f", (now - 7200 - 3600) * 1000);
-	cr_assert_eq(count_rows(sql), 0, "old raw chunks pruned");
+	cr_assert_eq(th_sql_count(sql), 0, "old raw chunks pruned");
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM chunk WHERE tier=0 AND series=0");
-	cr_assert_leq(count_rows(sql), 3);
-	cr_assert_geq(count_rows(sql), 1, "recent raw kept");
+	cr_assert_leq(th_sql_count(sql), 3);
+	cr_assert_geq(th_sql_count(sql), 1, "recent raw kept");
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM chunk WHERE tier=1 AND t0 < %.0f", (now - 3 * 3600 - 3600) * 1000);
-	cr_assert_eq(count_rows(sql), 0, "old minute chunks pruned");
-	cr_assert_geq(count_rows("SELECT count(*) FROM chunk WHERE tier=1 AND series=1"), 3);
-	cr_assert_geq(count_rows("SELECT count(*) FROM chunk WHERE tier=2 AND series=1"), 1, "hours kept a year");
-	cr_assert_eq(count_rows("SELECT count(*) FROM pragma_integrity_check WHERE integrity_check='ok'"), 1);
+	cr_assert_eq(th_sql_count(sql), 0, "old minute chunks pruned");
+	cr_assert_geq(th_sql_count("SELECT count(*) FROM chunk WHERE tier=1 AND series=1"), 3);
+	cr_assert_geq(th_sql_count("SELECT count(*) FROM chunk WHERE tier=2 AND series=1"), 1, "hours kept a year");
+	cr_assert_eq(th_sql_count("SELECT count(*) FROM pragma_integrity_check WHERE integrity_check='ok'"), 1);
 }
 
 Test(history_tiers, the_tier_follows_the_range)

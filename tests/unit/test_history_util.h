@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <ftw.h>
 #include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,22 @@ static inline const char *th_query(struct pw_history *h, const char *qs, int wan
 	status = pw_history_query(h, qs, &out);
 	cr_assert_eq(status, want, "%s -> %d %s", qs ? qs : "(null)", status, out.data ? out.data : "");
 	return out.data ? out.data : "";
+}
+
+/* The first column of the first row of sql, read from th_db by sqlite itself; -1 for no row. */
+static inline int64_t th_sql_count(const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t n = -1;
+
+	cr_assert_eq(sqlite3_open(th_db, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
 }
 
 static inline bool th_close_enough(double a, double b)

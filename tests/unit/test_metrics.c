@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Prometheus rendering of a hand-filled snapshot: names, units, labels, escaping, nulls. */
+/* Prometheus rendering of a hand-filled snapshot: names, units, labels, escaping, nulls,
+ * the bpf section's counters and histograms, and the real promtool on all of it. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -7,10 +8,89 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bpf/bpf_section.h"
 #include "server/metrics.h"
 #include "snapshot.h"
 
 static struct snapshot snap;
+
+/* A bpf section as the reader leaves it (src/bpf/bpf_read.c), filled by hand. */
+static void fill_bpf(struct snapshot *s)
+{
+	struct pw_bpf *b = calloc(1, sizeof(*b));
+
+	cr_assert_not_null(b);
+	s->bpf = b;
+	s->bpf_valid = true;
+	b->interval_s = 5;
+	cr_assert_eq(pw_array_reserve(&b->cpus, &b->cap_cpus, 2, sizeof(*b->cpus)), 0);
+	b->cpus[0] = (struct pw_bpf_cpu){ .cpu = 0, .context_switches = 10, .cpu_clock_ms = 5000,
+					  .context_switches_total = 1000, .migrations_total = 7,
+					  .faults_user_total = 300, .faults_kernel_total = 4 };
+	b->cpus[1] = (struct pw_bpf_cpu){ .cpu = 3, .cpu_clock_ms = PW_NULL, /* CPUs 1, 2 offline */
+					  .context_switches_total = 18446744073709551615ull };
+	b->n_cpus = 2;
+	b->context_switches_total = 2000;
+	b->migrations_total = 8;
+	b->faults_user_total = 301;
+	b->faults_kernel_total = 5;
+
+	/* run-queue: 5 under 2 us, 2 in [8, 16) us, 1 in the open last slot */
+	b->runq_total.slots[0] = 5;
+	b->runq_total.slots[3] = 2;
+	b->runq_total.slots[PW_BPF_HIST_SLOTS - 1] = 1;
+	b->runq_total.count = 8;
+	b->runq_total.sum_ns = 1500000000;
+
+	cr_assert_eq(pw_array_reserve(&b->block, &b->cap_block, 3, sizeof(*b->block)), 0);
+	memset(b->block, 0, 3 * sizeof(*b->block));
+	snprintf(b->block[0].name, PW_DEVNAME_MAX, "vda");
+	b->block[0].requests_total[PW_BPF_BLK_READ] = 11;
+	b->block[0].requests_total[PW_BPF_BLK_WRITE] = 12;
+	b->block[0].bytes_total[PW_BPF_BLK_WRITE] = 49152;
+	b->block[0].errors_total = 1;
+	b->block[0].latency_total.slots[6] = 23; /* [64, 128) us */
+	b->block[0].latency_total.count = 23;
+	b->block[0].latency_total.sum_ns = 2300000;
+	snprintf(b->block[1].name, PW_DEVNAME_MAX, "8:16");
+	snprintf(b->block[2].name, PW_DEVNAME_MAX, "vda"); /* a duplicate name */
+	b->block[2].requests_total[PW_BPF_BLK_READ] = 999;
+	b->n_block = 3;
+
+	cr_assert_eq(pw_array_reserve(&b->net, &b->cap_net, 2, sizeof(*b->net)), 0);
+	memset(b->net, 0, 2 * sizeof(*b->net));
+	snprintf(b->net[0].name, PW_IFNAME_MAX, "if4@netns4026532000");
+	b->net[0].rx_packets_total = 5;
+	b->net[0].tx_bytes_total = 700;
+	snprintf(b->net[1].name, PW_IFNAME_MAX, "b\\a\"d\n\xc3");
+	b->net[1].rx_bytes_total = 77;
+	b->n_net = 2;
+
+	b->ratios = (struct pw_bpf_ratios){ .ipc = 1.5, .branch_miss_percent = 2.5, .l1d_miss_percent = PW_NULL,
+					    .llc_miss_percent = 40, .dtlb_miss_percent = PW_NULL,
+					    .itlb_miss_percent = PW_NULL, .l1d_mpki = PW_NULL, .llc_mpki = 0.25,
+					    .branch_mpki = PW_NULL };
+
+	b->n_progs = 3;
+	snprintf(b->progs[0].name, sizeof(b->progs[0].name), "pw_sched_switch");
+	b->progs[0].attached = true;
+	b->progs[0].run_count_total = 123456;
+	b->progs[0].run_time_ns_total = 2500000;
+	b->progs[0].recursion_misses_total = 2;
+	snprintf(b->progs[1].name, sizeof(b->progs[1].name), "pw_block_rq_issue");
+	snprintf(b->progs[1].why, sizeof(b->progs[1].why), "no such tracepoint");
+	snprintf(b->progs[2].name, sizeof(b->progs[2].name), "pw_read_pmu");
+	b->progs[2].attached = true;
+	b->progs[2].run_count_total = 40;
+	for (int i = 0; i < 4; i++) {
+		b->events[i].counted = true;
+		b->events[i].cpus = 2;
+	}
+	b->stats_enabled = true;
+	b->n_maps = 9;
+	b->map_memory_bytes = 1 << 20;
+	b->drops.net_full = 3;
+}
 
 static void fill(struct snapshot *s)
 {
@@ -101,6 +181,8 @@ static void fill(struct snapshot *s)
 
 	s->self.rss_bytes = 4096;
 	s->self.uptime_s = 10;
+
+	fill_bpf(s);
 }
 
 static char *render(bool per_cpu)
@@ -179,7 +261,8 @@ Test(metrics, nulls_leave_samples_out)
 	lacks(t, "perfwatch_memory_page_out_bytes_per_second");
 	lacks(t, "perfwatch_memory_page_io_bytes_per_second");
 	lacks(t, "perfwatch_disk_write_latency_seconds");
-	lacks(t, "event=\"cycles\"");
+	lacks(t, "perfwatch_perf_events{event=\"cycles\"}");
+	lacks(t, "perfwatch_perf_event_running_ratio{event=\"cycles\"}");
 	lacks(t, "NaN");
 	free(t);
 }
@@ -259,8 +342,18 @@ Test(metrics, families_are_well_formed)
 		}
 		cr_assert(type[0], "sample before TYPE: %s", line);
 		size_t fl = strlen(fam);
-		cr_assert(!strncmp(line, fam, fl) && (line[fl] == ' ' || line[fl] == '{'),
-			  "sample %s outside its family %s", line, fam);
+		const char *rest = line + fl;
+
+		cr_assert(!strncmp(line, fam, fl), "sample %s outside its family %s", line, fam);
+		if (!strcmp(type, "histogram")) {
+			if (!strncmp(rest, "_bucket", 7))
+				rest += 7;
+			else if (!strncmp(rest, "_sum", 4))
+				rest += 4;
+			else if (!strncmp(rest, "_count", 6))
+				rest += 6;
+		}
+		cr_assert(*rest == ' ' || *rest == '{', "sample %s outside its family %s", line, fam);
 	}
 	free(t);
 }
@@ -279,11 +372,205 @@ Test(metrics, server_stats)
 	pw_buf_free(&b);
 }
 
+/* ---------------------------------------------------------------- the bpf section */
+
+Test(metrics, bpf_counters_are_totals_with_labels)
+{
+	char *t = render(true);
+
+	has_line(t, "perfwatch_bpf_context_switches_total{cpu=\"0\"} 1000");
+	has_line(t, "perfwatch_bpf_context_switches_total{cpu=\"3\"} 18446744073709551615");
+	has_line(t, "perfwatch_bpf_cpu_migrations_total{cpu=\"0\"} 7");
+	has_line(t, "perfwatch_bpf_page_faults_total{cpu=\"0\",mode=\"user\"} 300");
+	has_line(t, "perfwatch_bpf_page_faults_total{cpu=\"0\",mode=\"kernel\"} 4");
+	has_line(t, "perfwatch_bpf_cpu_clock_seconds{cpu=\"0\"} 5");
+	lacks(t, "perfwatch_bpf_cpu_clock_seconds{cpu=\"3\"}");
+	has_line(t, "perfwatch_bpf_block_requests_total{device=\"vda\",op=\"read\"} 11");
+	has_line(t, "perfwatch_bpf_block_requests_total{device=\"vda\",op=\"write\"} 12");
+	has_line(t, "perfwatch_bpf_block_requests_total{device=\"8:16\",op=\"other\"} 0");
+	has_line(t, "perfwatch_bpf_block_bytes_total{device=\"vda\",op=\"write\"} 49152");
+	has_line(t, "perfwatch_bpf_block_errors_total{device=\"vda\"} 1");
+	has_line(t, "perfwatch_bpf_network_receive_packets_total{interface=\"if4@netns4026532000\"} 5");
+	has_line(t, "perfwatch_bpf_network_transmit_bytes_total{interface=\"if4@netns4026532000\"} 700");
+	/* \\, \" and \n escaped, a cut UTF-8 sequence replaced */
+	has_line(t, "perfwatch_bpf_network_receive_bytes_total{interface=\"b\\\\a\\\"d\\n\xef\xbf\xbd\"} 77");
+	has_line(t, "perfwatch_bpf_interval_seconds 5");
+	has_line(t, "perfwatch_bpf_test_software_events 0");
+	free(t);
+}
+
+Test(metrics, bpf_duplicate_names_keep_the_first)
+{
+	char *t = render(true);
+
+	lacks(t, "999");
+	has_line(t, "perfwatch_bpf_block_errors_total{device=\"vda\"} 1");
+	free(t);
+}
+
+/* The cumulative bucket of le="x" holds every observation up to x; +Inf and _count all. */
+static void has_bucket(const char *t, const char *series, const char *le, const char *v)
+{
+	char *line;
+
+	cr_assert(asprintf(&line, "%s%sle=\"%s\"} %s", series, strchr(series, '{') ? "," : "{", le, v) > 0);
+	has_line(t, line);
+	free(line);
+}
+
+Test(metrics, bpf_log2_histograms_become_prometheus_histograms)
+{
+	char *t = render(true);
+	const char *rq = "perfwatch_bpf_runqueue_latency_seconds_bucket";
+	const char *blk = "perfwatch_bpf_block_latency_seconds_bucket{device=\"vda\"";
+	const char *p;
+	int n = 0;
+
+	has_line(t, "# TYPE perfwatch_bpf_runqueue_latency_seconds histogram");
+	has_bucket(t, rq, "2e-06", "5");   /* slot 0: [0, 2) us */
+	has_bucket(t, rq, "8e-06", "5");
+	has_bucket(t, rq, "1.6e-05", "7"); /* slot 3: [8, 16) us */
+	has_bucket(t, rq, "1.048576", "7");
+	has_bucket(t, rq, "2147.483648", "7"); /* 2^31 us: the last finite bound */
+	has_bucket(t, rq, "+Inf", "8");   /* the open last slot */
+	has_line(t, "perfwatch_bpf_runqueue_latency_seconds_sum 1.5");
+	has_line(t, "perfwatch_bpf_runqueue_latency_seconds_count 8");
+	for (p = t; (p = strstr(p, rq)); p++)
+		n++;
+	cr_assert_eq(n, PW_BPF_HIST_SLOTS, "31 finite buckets and +Inf, got %d", n);
+
+	has_bucket(t, blk, "6.4e-05", "0");
+	has_bucket(t, blk, "0.000128", "23");
+	has_bucket(t, blk, "+Inf", "23");
+	has_line(t, "perfwatch_bpf_block_latency_seconds_sum{device=\"vda\"} 0.0023");
+	has_line(t, "perfwatch_bpf_block_latency_seconds_count{device=\"vda\"} 23");
+	has_line(t, "perfwatch_bpf_block_latency_seconds_count{device=\"8:16\"} 0");
+	free(t);
+}
+
+Test(metrics, bpf_runq_left_out_when_not_measured)
+{
+	char *t;
+
+	snprintf(snap.bpf->runq_why, PW_BPF_WHY_MAX, "pw_sched_switch: not attached");
+	t = render(true);
+	lacks(t, "perfwatch_bpf_runqueue_latency_seconds");
+	free(t);
+}
+
+Test(metrics, bpf_ratios_capabilities_and_self)
+{
+	char *t = render(true);
+
+	has_line(t, "perfwatch_bpf_instructions_per_cycle 1.5");
+	has_line(t, "perfwatch_bpf_miss_ratio{event=\"branch-misses\"} 0.025");
+	has_line(t, "perfwatch_bpf_miss_ratio{event=\"LLC-load-misses\"} 0.4");
+	lacks(t, "perfwatch_bpf_miss_ratio{event=\"L1-dcache-load-misses\"}");
+	has_line(t, "perfwatch_bpf_misses_per_kilo_instructions{event=\"LLC-load-misses\"} 0.25");
+	lacks(t, "perfwatch_bpf_misses_per_kilo_instructions{event=\"branch-misses\"}");
+	has_line(t, "perfwatch_bpf_program_attached{program=\"pw_sched_switch\"} 1");
+	has_line(t, "perfwatch_bpf_program_attached{program=\"pw_block_rq_issue\"} 0");
+	has_line(t, "perfwatch_bpf_event_counted{event=\"page-faults\"} 1");
+	has_line(t, "perfwatch_bpf_event_counted{event=\"cycles\"} 0");
+	has_line(t, "perfwatch_bpf_event_cpus{event=\"context-switches\"} 2");
+	has_line(t, "perfwatch_bpf_stats_enabled 1");
+	has_line(t, "perfwatch_bpf_program_runs_total{program=\"pw_sched_switch\"} 123456");
+	has_line(t, "perfwatch_bpf_program_run_time_seconds_total{program=\"pw_sched_switch\"} 0.0025");
+	has_line(t, "perfwatch_bpf_program_runs_total{program=\"pw_read_pmu\"} 40");
+	lacks(t, "perfwatch_bpf_program_runs_total{program=\"pw_block_rq_issue\"}");
+	has_line(t, "perfwatch_bpf_program_recursion_misses_total{program=\"pw_sched_switch\"} 2");
+	has_line(t, "perfwatch_bpf_maps 9");
+	has_line(t, "perfwatch_bpf_map_memory_bytes 1048576");
+	has_line(t, "perfwatch_bpf_events_lost_total{reason=\"net_interfaces_full\"} 3");
+	has_line(t, "perfwatch_bpf_events_lost_total{reason=\"block_inflight_full\"} 0");
+	free(t);
+}
+
+/* Without run-time stats the kernel's run counters stand still: no series, not a false 0. */
+Test(metrics, bpf_no_run_counts_without_stats)
+{
+	char *t;
+
+	snap.bpf->stats_enabled = false;
+	snap.bpf->map_memory_bytes = 0; /* unknown */
+	t = render(true);
+	has_line(t, "perfwatch_bpf_stats_enabled 0");
+	lacks(t, "perfwatch_bpf_program_runs_total");
+	lacks(t, "perfwatch_bpf_program_run_time_seconds_total");
+	lacks(t, "perfwatch_bpf_map_memory_bytes");
+	has_line(t, "perfwatch_bpf_program_recursion_misses_total{program=\"pw_sched_switch\"} 2");
+	free(t);
+}
+
+/* A tracepoint that is not attached counts nothing: no counter that says 0 events. */
+Test(metrics, bpf_uncounted_events_have_no_counters)
+{
+	char *t;
+
+	snap.bpf->events[1].counted = false; /* context-switches */
+	t = render(true);
+	lacks(t, "perfwatch_bpf_context_switches_total");
+	has_line(t, "perfwatch_bpf_cpu_migrations_total{cpu=\"0\"} 7");
+	free(t);
+	t = render(false);
+	lacks(t, "perfwatch_bpf_context_switches_total");
+	free(t);
+}
+
+/* --no-per-cpu-metrics: the same families once for all CPUs, so sum() works either way. */
+Test(metrics, bpf_without_per_cpu_series)
+{
+	char *t = render(false);
+
+	lacks(t, "cpu=\"");
+	lacks(t, "perfwatch_bpf_cpu_clock_seconds");
+	has_line(t, "perfwatch_bpf_context_switches_total 2000");
+	has_line(t, "perfwatch_bpf_cpu_migrations_total 8");
+	has_line(t, "perfwatch_bpf_page_faults_total{mode=\"user\"} 301");
+	has_line(t, "perfwatch_bpf_page_faults_total{mode=\"kernel\"} 5");
+	has_line(t, "perfwatch_bpf_runqueue_latency_seconds_count 8");
+	free(t);
+}
+
+Test(metrics, bpf_null_section_leaves_its_families_out)
+{
+	char *t;
+
+	snap.bpf_valid = false;
+	t = render(true);
+	lacks(t, "perfwatch_bpf_");
+	has_line(t, "perfwatch_collector_up{collector=\"bpf\"} 0");
+	free(t);
+	pw_bpf_section_free(snap.bpf);
+	snap.bpf = NULL;
+	t = render(true);
+	lacks(t, "perfwatch_bpf_");
+	lacks(t, "collector=\"bpf\"");
+	free(t);
+}
+
+Test(metrics, duplicates_are_marked_after_the_first)
+{
+	const char names[][8] = { "b", "a", "b", "c", "a", "b" };
+	const bool want[] = { false, false, true, false, true, true };
+	struct pw_buf b = { 0 };
+	bool *dup = pw_prom_duplicates(&b, names, sizeof(names[0]), 0, 6);
+
+	cr_assert_not_null(dup);
+	for (int i = 0; i < 6; i++)
+		cr_assert_eq(dup[i], want[i], "item %d", i);
+	free(dup);
+	dup = pw_prom_duplicates(&b, NULL, 8, 0, 0);
+	cr_assert_not_null(dup);
+	cr_assert(!b.oom);
+	free(dup);
+}
+
 /* The real linter, where it is installed (Debian's prometheus package). */
-Test(metrics, promtool_accepts_it)
+static void promtool_check(bool per_cpu)
 {
 	struct pw_server_stats st = { 0 };
-	struct pw_metrics_opts o = { .per_cpu = true };
+	struct pw_metrics_opts o = { .per_cpu = per_cpu };
 	struct pw_buf b = { 0 };
 	char path[] = "/tmp/pw-metrics-XXXXXX", cmd[256];
 	int fd, rc;
@@ -301,4 +588,14 @@ Test(metrics, promtool_accepts_it)
 	unlink(path);
 	pw_buf_free(&b);
 	cr_assert_eq(rc, 0, "promtool check metrics failed");
+}
+
+Test(metrics, promtool_accepts_it)
+{
+	promtool_check(true);
+}
+
+Test(metrics, promtool_accepts_it_without_per_cpu_series)
+{
+	promtool_check(false);
 }

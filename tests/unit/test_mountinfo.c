@@ -2,6 +2,11 @@
 /* Mount lists (mountinfo, filesystems, partitions) and usage, against fixture trees. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <sys/mount.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -326,4 +331,109 @@ Test(usage, real_root)
 	cr_expect_eq(p.total_bytes, (uint64_t)st.f_blocks * st.f_frsize);
 	cr_expect_leq(p.used_bytes + p.free_bytes, p.total_bytes);
 	cr_expect(p.usage_percent >= 0 && p.usage_percent <= 100);
+}
+
+/* ---------------------------------------------------------------- mount-table changes */
+
+static bool has_mountpoint(const struct pw_disk *d, const char *path)
+{
+	for (uint32_t i = 0; i < d->n_partitions; i++)
+		if (!strcmp(d->partitions[i].mountpoint, path))
+			return true;
+	return false;
+}
+
+/*
+ * The real /proc in a mount namespace of the test's own: the list is read once, not again
+ * while nothing changes, and a bind mount of a physical filesystem (one mount of the same
+ * device and type, so it counts as a partition) shows up in the next read and is gone
+ * after the unmount.
+ */
+Test(mounts, follows_mount_table_changes)
+{
+	char dir[] = "/tmp/pw-mnt-XXXXXX", err[256] = "", src[PW_PATH_MAX];
+	struct pw_mounts m = { 0 };
+	struct pw_disk d = { 0 };
+	uint64_t reads;
+	int proc;
+
+	if (unshare(CLONE_NEWNS) < 0) {
+		fprintf(stderr, "skipped: no mount namespace of our own (%s)\n", strerror(errno));
+		cr_skip_test("unshare(CLONE_NEWNS): %s", strerror(errno));
+	}
+	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0, "%s", strerror(errno));
+	cr_assert(mkdtemp(dir));
+	proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(proc, 0);
+
+	cr_assert_eq(pw_mounts_read(&m, proc, proc, &d, err, sizeof(err)), 0, "%s", err);
+	if (!d.n_partitions) {
+		fprintf(stderr, "skipped: no physical filesystem mounted here to bind\n");
+		cr_skip_test("no physical filesystem");
+	}
+	snprintf(src, sizeof(src), "%s", d.partitions[0].mountpoint);
+	cr_expect(!has_mountpoint(&d, dir));
+	reads = m.n_reads;
+	cr_expect_eq(reads, 1);
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(pw_mounts_read(&m, proc, proc, &d, err, sizeof(err)), 0, "%s", err);
+		cr_expect_eq(m.n_reads, reads, "read again although no mount changed");
+		cr_expect(d.n_partitions && !strcmp(d.partitions[0].mountpoint, src), "the kept list is handed out");
+	}
+
+	cr_assert_eq(mount(src, dir, NULL, MS_BIND, NULL), 0, "bind %s: %s", src, strerror(errno));
+	cr_assert_eq(pw_mounts_read(&m, proc, proc, &d, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(m.n_reads, reads + 1);
+	cr_expect(has_mountpoint(&d, dir), "%s, bound on %s, not in the next read", src, dir);
+	cr_assert_eq(pw_mounts_read(&m, proc, proc, &d, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(m.n_reads, reads + 1, "one change, one read");
+	cr_expect(has_mountpoint(&d, dir));
+
+	cr_assert_eq(umount(dir), 0, "%s", strerror(errno));
+	cr_assert_eq(pw_mounts_read(&m, proc, proc, &d, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(m.n_reads, reads + 2);
+	cr_expect(!has_mountpoint(&d, dir), "%s still listed after its unmount", dir);
+
+	pw_mounts_free(&m);
+	free(d.partitions);
+	close(proc);
+	rmdir(dir);
+}
+
+/* A fixture tree cannot signal changes: its mountinfo is read, and followed, every time. */
+Test(mounts, fixture_read_every_time)
+{
+	char dir[] = "/tmp/pw-mounts-XXXXXX", path[256];
+	struct pw_mounts m = { 0 };
+	struct pw_disk d = { 0 };
+	char err[256] = "";
+	FILE *f;
+	int fd;
+
+	cr_assert(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/self", dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/filesystems", dir);
+	f = fopen(path, "w");
+	fputs("\text4\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/self/mountinfo", dir);
+	f = fopen(path, "w");
+	fputs("20 1 8:1 / / rw - ext4 /dev/sda1 rw\n", f);
+	fclose(f);
+	fd = open(dir, O_RDONLY | O_DIRECTORY);
+	cr_assert_eq(pw_mounts_read(&m, fd, fd, &d, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(d.n_partitions, 1);
+	f = fopen(path, "a");
+	fputs("21 20 8:2 / /data rw - ext4 /dev/sda2 rw\n", f);
+	fclose(f);
+	cr_assert_eq(pw_mounts_read(&m, fd, fd, &d, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(d.n_partitions, 2);
+	cr_expect_eq(m.n_reads, 2);
+	cr_expect(has_mountpoint(&d, "/data"));
+	pw_mounts_free(&m);
+	free(d.partitions);
+	close(fd);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	cr_expect_eq(system(path), 0);
 }

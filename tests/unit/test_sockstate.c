@@ -24,6 +24,7 @@
 
 #include "collect/sockstate.h"
 #include "netdisk_fixture.h"
+#include "nlmsg_buf.h"
 #include "sock_kernel.h"
 
 static bool same(const struct pw_connections *a, const struct pw_connections *b)
@@ -152,25 +153,11 @@ Test(sockstate_proc, lines)
 
 /* ---------------------------------------------------------------- netlink answers */
 
-struct msgbuf {
-	unsigned char b[4096];
-	size_t len;
-};
-
-static void put(struct msgbuf *m, uint16_t type, uint32_t seq, const void *payload, size_t n)
-{
-	struct nlmsghdr h = { .nlmsg_len = (uint32_t)NLMSG_LENGTH(n), .nlmsg_type = type, .nlmsg_seq = seq };
-
-	memcpy(m->b + m->len, &h, sizeof(h));
-	memcpy(m->b + m->len + NLMSG_HDRLEN, payload, n);
-	m->len += NLMSG_ALIGN(h.nlmsg_len);
-}
-
 static void put_sock(struct msgbuf *m, uint32_t seq, uint8_t state)
 {
 	struct inet_diag_msg d = { .idiag_family = AF_INET, .idiag_state = state };
 
-	put(m, SOCK_DIAG_BY_FAMILY, seq, &d, sizeof(d));
+	msgbuf_put(m, SOCK_DIAG_BY_FAMILY, seq, &d, sizeof(d));
 }
 
 Test(sockdiag, counts_until_done)
@@ -187,7 +174,7 @@ Test(sockdiag, counts_until_done)
 	put_sock(&m, 5, PW_TCP_TIME_WAIT);
 	put_sock(&m, 5, PW_TCP_CLOSE_WAIT);
 	put_sock(&m, 5, 2 /* SYN_SENT: not counted */);
-	put(&m, NLMSG_DONE, 5, &zero, sizeof(zero));
+	msgbuf_put(&m, NLMSG_DONE, 5, &zero, sizeof(zero));
 	put_sock(&m, 5, PW_TCP_ESTABLISHED); /* after DONE: not looked at */
 	cr_expect_eq(pw_sockdiag_parse(m.b, m.len, 5, true, &acc, &done), 0);
 	cr_expect(done);
@@ -217,12 +204,12 @@ Test(sockdiag, errors_and_malformed)
 	struct nlmsghdr h;
 	bool done = false;
 
-	put(&m, NLMSG_ERROR, 3, &e, sizeof(e));
+	msgbuf_put(&m, NLMSG_ERROR, 3, &e, sizeof(e));
 	cr_expect_eq(pw_sockdiag_parse(m.b, m.len, 3, true, &acc, &done), -EPERM);
 
 	e.error = 5; /* not an errno */
 	m.len = 0;
-	put(&m, NLMSG_ERROR, 3, &e, sizeof(e));
+	msgbuf_put(&m, NLMSG_ERROR, 3, &e, sizeof(e));
 	cr_expect_eq(pw_sockdiag_parse(m.b, m.len, 3, true, &acc, &done), -EBADMSG);
 
 	m.len = 0;
@@ -235,7 +222,7 @@ Test(sockdiag, errors_and_malformed)
 	cr_expect_eq(pw_sockdiag_parse(m.b, m.len, 3, true, &acc, &done), -EBADMSG);
 
 	m.len = 0;
-	put(&m, SOCK_DIAG_BY_FAMILY, 3, &e, 4); /* too short for an inet_diag_msg */
+	msgbuf_put(&m, SOCK_DIAG_BY_FAMILY, 3, &e, 4); /* too short for an inet_diag_msg */
 	cr_expect_eq(pw_sockdiag_parse(m.b, m.len, 3, true, &acc, &done), -EBADMSG);
 
 	/* a few stray bytes after whole messages are not a message */

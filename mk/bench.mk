@@ -1,0 +1,15 @@
+# `make bench` (scripts/bench.sh): the benchmark's own C program, the procfs floor
+# (scripts/bench/procfs_floor.c). It links the library for pw_read_file_at(), so the floor
+# reads files exactly the way PerfWatch's collectors do, minus the parsing.
+
+BENCH_FLOOR := $(BUILD)/bench/procfs_floor
+
+$(BENCH_FLOOR): $(BUILD)/obj/scripts/bench/procfs_floor.o $(BUILD)/libperfwatch.a
+	@mkdir -p $(dir $@)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+bench: $(BENCH_FLOOR)
+
+# tests/integration/test_bench_tools.py runs the floor program for real
+integration: $(BENCH_FLOOR)
