@@ -23,7 +23,7 @@ import psutil
 import pytest
 
 from conftest import Daemon
-from ops_testlib import log_problems, needs_history, needs_server
+from ops_testlib import api_json, log_problems, needs_history, needs_server
 
 SECONDS = float(os.environ.get("PW_SOAK_SECONDS", "45"))
 CHURN_CLIENTS = 20
@@ -42,28 +42,43 @@ class SeqWatcher(threading.Thread):
         self.ws, r = ws_connect(port)
         assert self.ws, r
         self.seqs, self.with_errors, self.deadline_misses, self.late = [], [], 0, 0
+        self.ended = None  # why it stopped reading before it was told to
+        self.pings = 0
         self.done = threading.Event()
         self.start()
 
     def run(self):
-        from server_testlib import ws_read_frame
-        while not self.done.is_set():
-            try:
-                op, payload = ws_read_frame(self.ws, timeout=1)
-            except (TimeoutError, socket.timeout):
-                continue
-            except (ConnectionError, OSError):
-                return
-            if op == 1:
-                s = json.loads(payload)
-                self.seqs.append(s["seq"])
-                self.late = s["self"]["snapshots_late"] if "self" in s else self.late
-                # a collector past its 80 ms deadline on a loaded machine is reported, not
-                # an error; anything else in errors is
-                other = {k: v for k, v in s["errors"].items() if "did not finish within its deadline" not in v}
-                self.deadline_misses += len(s["errors"]) - len(other)
-                if other:
-                    self.with_errors.append((s["seq"], other))
+        from server_testlib import ws_frame, ws_read_frame
+        try:
+            while not self.done.is_set():
+                try:
+                    op, payload = ws_read_frame(self.ws, timeout=5)
+                except (TimeoutError, socket.timeout):
+                    self.ended = "no snapshot for 5 s"  # also leaves a frame half read: stop
+                    return
+                if op == 8:
+                    self.ended = f"closed by the server: {payload[:2].hex()}"
+                    return
+                if op == 9:
+                    # lws pings a peer it has not heard from for 300 s and hangs up 10 s
+                    # later without a pong (browsers answer by themselves)
+                    self.ws.sendall(ws_frame(10, payload))
+                    self.pings += 1
+                    continue
+                if op == 1:
+                    s = json.loads(payload)
+                    self.seqs.append(s["seq"])
+                    self.late = s["self"]["snapshots_late"] if "self" in s else self.late
+                    # a collector past its 80 ms deadline on a loaded machine is reported, not
+                    # an error; anything else in errors is
+                    other = {k: v for k, v in s["errors"].items() if "did not finish within its deadline" not in v}
+                    self.deadline_misses += len(s["errors"]) - len(other)
+                    if other:
+                        self.with_errors.append((s["seq"], other))
+        except (ConnectionError, OSError) as e:
+            self.ended = f"connection lost: {e!r}"
+        except Exception as e:  # noqa: BLE001 - whatever it was, the test must see it
+            self.ended = f"watcher failed: {e!r}"
 
 
 class Churn(threading.Thread):
@@ -133,6 +148,8 @@ def test_soak(tmp_path, history):
             time.sleep(SAMPLE_EVERY_S)
             samples.append((round(time.monotonic() - t0, 1), proc.memory_info().rss, proc.num_fds(),
                             sum(c.connected for c in churn)))
+        last_published = api_json(d, "/api/snapshot")["seq"]
+        stalled = api_json(d, "/healthz")["server"]["websocket_stalled"]
         stop.set()
         for c in churn:
             c.join(timeout=10)
@@ -156,9 +173,12 @@ def test_soak(tmp_path, history):
     step = max(1, len(samples) // 30)
     for t, rss, fds, n in samples[::step] + ([samples[-1]] if (len(samples) - 1) % step else []):
         print(f"{t:5.0f} {rss >> 10:8d} {fds:4d} {n:3d}")
-    print(f"fds before churn {fds_before}, after {fds_after}")
+    print(f"fds before churn {fds_before}, after {fds_after}; watcher saw seq {watcher.seqs[:1]}..{watcher.seqs[-1:]}, "
+          f"last published {last_published}, clients hung up as stalled {stalled}, pings answered {watcher.pings}")
 
     seqs = watcher.seqs
+    assert watcher.ended is None, watcher.ended
+    assert seqs[-1] >= last_published - 1, "the watcher fell behind or was cut off"
     # how many of the 10 ticks a second were taken depends on the shared machine's load
     # (a cycle that runs late skips ticks): a benchmark matter, here only a sanity bound
     assert len(seqs) >= SECONDS * 10 * 0.25, len(seqs)
