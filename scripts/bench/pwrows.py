@@ -19,7 +19,9 @@ from pathlib import Path
 import gen_fixtures
 
 OPEN_RE = re.compile(r"\b(?:openat|open)\(.*= \d+<(/(?:proc|sys)/[^>]*)>\s*$|resumed>.*= \d+<(/(?:proc|sys)/[^>]*)>\s*$")
-STATFS_RE = re.compile(r'\bstatfs\("([^"]+)".*\)\s*= 0')
+# files kept open and re-read with pread from offset 0 (PerfWatch's procfs files)
+READ_RE = re.compile(r"\b(?:pread64|read)\(\d+<(/(?:proc|sys)/[^>]*)>")
+STATFS_RE = re.compile(r'\bstatfs\("([^"]+)"(?:.*\)\s*= 0|, <unfinished)')
 DIAG_RE = re.compile(r"sdiag_family=(AF_INET6?)\b.*?sdiag_protocol=IPPROTO_(TCP|UDP)")
 # strace decodes a socket's first message only once it knows its protocol: the raw form
 DIAG_RAW_RE = re.compile(r'nlmsg_type=(?:SOCK_DIAG_BY_FAMILY|0x14)\b[^]]*?\}, "\\x(02|0a)\\x(06|11)')
@@ -61,12 +63,12 @@ def parse_strace(text):
         t = _ts(l)
         if t is None or not lo < t < hi:
             continue
-        m = OPEN_RE.search(l)
+        m = OPEN_RE.search(l) or READ_RE.search(l)
         if m:
-            path = m.group(1) or m.group(2)
+            path = m.group(1) or (m.group(2) if m.re is OPEN_RE else None)
             path = PID_DIR_RE.sub(lambda mm: "/proc/self/" if not mm.group(1) else "/proc/thread-self/", path)
             kind, rel = path[1:].split("/", 1) if "/" in path[1:] else (path[1:], "")
-            if rel:
+            if rel and f"{kind} {rel}" not in entries:  # one whole read per file, however many calls
                 entries.append(f"{kind} {rel}")
             continue
         m = STATFS_RE.search(l)
@@ -96,7 +98,7 @@ def file_list(pw_bin, out_dir):
         log = out_dir / "strace.log"
         try:
             p = subprocess.run([strace, "-f", "-y", "-qq", "-ttt", "-s", "256",
-                                "-e", "trace=open,openat,statfs,write,sendto,sendmsg",
+                                "-e", "trace=open,openat,read,pread64,statfs,write,sendto,sendmsg",
                                 "-o", str(log), pw_bin, "--json", "--interval", "1", "--count", "2",
                                 "--log-level", "warn"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)

@@ -5,7 +5,7 @@
 // events are in the table, and the "not counted" line is gone.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Daemon, launchBrowser, watchErrors, watchSnapshots, waitFor, readShown, compareShown, readChartPixels, blankCharts } from './harness.mjs';
+import { Daemon, launchBrowser, watchErrors, watchSnapshots, waitFor, readShown, compareShown, blankCharts, paintedChartPixels } from './harness.mjs';
 
 describe('performance counters, all counted', () => {
 	let daemon;
@@ -52,7 +52,7 @@ describe('performance counters, all counted', () => {
 		const counted = await page.evaluate(() => document.querySelectorAll('#perf tbody tr:not(.off)').length);
 		assert.equal(counted, 17);
 
-		const px = (await readChartPixels(page)).filter((c) => c.id.startsWith('perf-'));
+		const px = await paintedChartPixels(page, (c) => c.id.startsWith('perf-'));
 		assert.deepEqual(px.map((c) => c.id).sort(), ['perf-ipc', 'perf-miss', 'perf-software']);
 		assert.deepEqual(blankCharts(px), []);
 		assert.ok(px.every((c) => c.hasData), JSON.stringify(px));

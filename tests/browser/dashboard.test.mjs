@@ -6,7 +6,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
 	Daemon, launchBrowser, watchErrors, watchSnapshots, waitFor, sleep, readShown, compareShown,
-	readChartPixels, blankCharts, artifactPath,
+	readChartPixels, blankCharts, paintedChartPixels, artifactPath,
 } from './harness.mjs';
 
 const HISTORY_SECONDS = 10; // the daemon runs this long before the page opens
@@ -85,7 +85,7 @@ describe('dashboard against a running daemon', () => {
 			charts: [...s.querySelectorAll('figure.chart')].map((f) => f.dataset.chart),
 		})));
 		assert.deepEqual(panels.map((p) => p.id), ['cpu', 'memory', 'network', 'disk', 'perf', 'bpf', 'self']);
-		const px = await readChartPixels(page);
+		const px = await paintedChartPixels(page);
 		assert.deepEqual(blankCharts(px), [], 'charts with data have their series drawn');
 		for (const p of panels) {
 			const section = latest[p.id];
@@ -177,7 +177,7 @@ describe('dashboard against a running daemon', () => {
 		await showEverything(page);
 		const darkBg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
 		assert.notEqual(darkBg, lightBg);
-		const px = await readChartPixels(page);
+		const px = await paintedChartPixels(page);
 		assert.deepEqual(blankCharts(px), [], 'charts drawn again in the dark theme');
 		await page.screenshot({ path: artifactPath('dashboard-dark.png'), fullPage: true });
 		await page.setViewportSize({ width: 2200, height: 1200 });

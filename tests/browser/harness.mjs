@@ -353,3 +353,19 @@ export function blankCharts(pixels) {
 		return c.drawn < want || c.width < Math.min(c.dataWidth * 0.8, c.dataWidth - 3);
 	});
 }
+
+// uPlot paints on its own schedule, which a loaded machine delays: read the charts once
+// every one that has data is painted, or after `timeout` (the caller's assertion then
+// names the blank ones).
+export async function paintedChartPixels(page, filter = () => true, timeout = 5000) {
+	let px = [];
+	try {
+		await waitFor(async () => {
+			px = (await readChartPixels(page)).filter(filter);
+			return blankCharts(px).length === 0;
+		}, { timeout, what: 'charts painted' });
+	} catch {
+		/* reported by the caller */
+	}
+	return px;
+}

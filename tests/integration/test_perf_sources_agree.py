@@ -7,11 +7,9 @@ software events must be within 10 % of the other's: the same semantics as `perf 
 (counts over the interval, system-wide).
 """
 import json
-import os
 import subprocess
 import time
 
-import pytest
 
 from conftest import PW_BIN, validate
 
@@ -19,20 +17,6 @@ SOFTWARE = ["cpu-clock", "context-switches", "cpu-migrations", "page-faults"]
 INTERVAL = 1
 COUNT = 6
 TOLERANCE = 0.10
-
-
-def _bpf_source_is_placeholder():
-    """True while `--perf-source bpf` still answers with the placeholder of src/bpf/."""
-    try:
-        p = subprocess.run([PW_BIN, "--json", "--perf-source", "bpf", "--interval", "0.1"],
-                           capture_output=True, text=True, timeout=30)
-        perf = json.loads(p.stdout.splitlines()[0])["perf"]
-    except Exception:
-        return False  # let the test itself say what is wrong
-    return perf["source"] == "none" and "not built yet" in (perf["error"] or "")
-
-
-BPF_PLACEHOLDER = _bpf_source_is_placeholder()
 
 
 def workload(seconds):
@@ -55,8 +39,6 @@ def workload(seconds):
     return subprocess.Popen(["/usr/bin/python3", "-c", code])
 
 
-@pytest.mark.xfail(BPF_PLACEHOLDER, strict=False,
-                   reason="--perf-source bpf is still the placeholder ('the eBPF collector is not built yet')")
 def test_bpf_and_perf_stat_agree_on_the_software_events(schema):
     wl = workload(INTERVAL * (COUNT + 6))
     try:

@@ -434,10 +434,6 @@ def test_unprivileged_user_and_paranoid():
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="--user needs root")
-@pytest.mark.xfail(strict=False, reason=(
-    "src/privdrop.c changes capabilities, the bounding set and no_new_privs of the main thread "
-    "only (they are per-thread); the collector threads are left with no capabilities, so a perf "
-    "restarted from the perf collector's thread after --user gets EACCES"))
 def test_after_dropping_to_a_user_a_restarted_perf_still_counts():
     import pwd
     nobody = pwd.getpwnam("nobody")
