@@ -11,6 +11,7 @@ PKGS=(
 	# tests
 	libcriterion-dev python3 python3-pytest python3-jsonschema python3-psutil
 	python3-websockets linux-perf iproute2 libcap2-bin prometheus sqlite3 procps
+	strace valgrind systemd util-linux
 	# the dashboard's browser test
 	chromium
 )
