@@ -222,6 +222,29 @@ Test(mounts, missing_files)
 	close(fd);
 }
 
+/*
+ * A proc root of our own under dir (a mkdtemp template): dir/filesystems holding
+ * `filesystems`, and dir/self/mountinfo opened for the caller to write.
+ */
+static FILE *make_proc_tree(char *dir, const char *filesystems)
+{
+	char path[256];
+	FILE *f;
+
+	cr_assert(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/self", dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/filesystems", dir);
+	f = fopen(path, "w");
+	cr_assert(f);
+	fputs(filesystems, f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/self/mountinfo", dir);
+	f = fopen(path, "w");
+	cr_assert(f);
+	return f;
+}
+
 /* Thousands of mounts, a third of them on a mount point seen before. */
 Test(mounts, many_and_stacked)
 {
@@ -232,15 +255,7 @@ Test(mounts, many_and_stacked)
 	FILE *f;
 	int fd;
 
-	cr_assert(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/self", dir);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/filesystems", dir);
-	f = fopen(path, "w");
-	fputs("nodev\ttmpfs\n\text4\n", f);
-	fclose(f);
-	snprintf(path, sizeof(path), "%s/self/mountinfo", dir);
-	f = fopen(path, "w");
+	f = make_proc_tree(dir, "nodev\ttmpfs\n\text4\n");
 	for (int i = 0; i < 6000; i++)
 		fprintf(f, "%d 1 8:%d / /m/%d rw - %s /dev/sd%d rw\n", i + 10, i, i % 4000, i % 7 ? "ext4" : "tmpfs", i);
 	fclose(f);
@@ -410,20 +425,13 @@ Test(mounts, fixture_read_every_time)
 	FILE *f;
 	int fd;
 
-	cr_assert(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/self", dir);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/filesystems", dir);
-	f = fopen(path, "w");
-	fputs("\text4\n", f);
-	fclose(f);
-	snprintf(path, sizeof(path), "%s/self/mountinfo", dir);
-	f = fopen(path, "w");
+	f = make_proc_tree(dir, "\text4\n");
 	fputs("20 1 8:1 / / rw - ext4 /dev/sda1 rw\n", f);
 	fclose(f);
 	fd = open(dir, O_RDONLY | O_DIRECTORY);
 	cr_assert_eq(pw_mounts_read(&m, fd, fd, &d, err, sizeof(err)), 0, "%s", err);
 	cr_expect_eq(d.n_partitions, 1);
+	snprintf(path, sizeof(path), "%s/self/mountinfo", dir);
 	f = fopen(path, "a");
 	fputs("21 20 8:2 / /data rw - ext4 /dev/sda2 rw\n", f);
 	fclose(f);
