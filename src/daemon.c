@@ -202,6 +202,7 @@ static void stop_requested(int sig)
 int pw_daemon_run(const struct pw_options *opts)
 {
 	struct running_output outs[MAX_OUTPUTS] = { 0 };
+	uint64_t out_cpu_ns[MAX_OUTPUTS] = { 0 };
 	const struct output *const *list;
 	struct pw_daemon d = { .opts = opts, .env = { .proc_fd = -1, .sys_fd = -1 } };
 	struct runner *runner = NULL;
@@ -340,7 +341,7 @@ int pw_daemon_run(const struct pw_options *opts)
 				uint64_t o0 = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 
 				outs[i].o->publish(outs[i].ctx, &snap, &json);
-				d.cost.outputs_cpu_ns[i] = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID) - o0;
+				out_cpu_ns[i] = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID) - o0;
 			}
 		}
 		printed++;
@@ -349,7 +350,7 @@ int pw_daemon_run(const struct pw_options *opts)
 		snap.self.n_outputs = (uint32_t)n_outs;
 		for (i = 0; i < n_outs; i++) {
 			snap.self.outputs[i].name = outs[i].o->name;
-			snap.self.outputs[i].cpu_ns = d.cost.outputs_cpu_ns[i];
+			snap.self.outputs[i].cpu_ns = out_cpu_ns[i];
 		}
 		snap.self.cycle_cpu_ns = pw_clock_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
 		pw_debug("snapshot %llu: %zu bytes, %u errors, cycle CPU %.2f ms, published %.1f ms after its tick",
