@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The schedule: one snapshot every interval on an absolute CLOCK_MONOTONIC timeline (no
- * drift), collectors in parallel with a deadline, JSON serialized once, then every
- * output in turn. Signals are taken synchronously with sigtimedwait() in this thread
- * only, so no other thread is ever interrupted by one.
+ * drift), collectors (those that may block in threads of their own, with a deadline),
+ * JSON serialized once, then every output in turn. Signals are taken synchronously
+ * through a signalfd polled in this thread only, so no other thread is ever interrupted
+ * by one; between snapshots the same poll serves the outputs' requests (wake()).
  */
 #include "daemon.h"
 
