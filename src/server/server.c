@@ -115,6 +115,7 @@ static int server_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
 	case LWS_CALLBACK_FILTER_HTTP_CONNECTION:
 		return pw_http_filter(srv, wsi);
 	case LWS_CALLBACK_HTTP:
+		take_handover(srv); /* not woken for snapshots while no stream is open */
 		return pw_http_request(srv, wsi, pss);
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return pw_http_writeable(srv, wsi, pss);
@@ -138,6 +139,7 @@ static int server_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return pw_ws_filter(srv, wsi);
 	case LWS_CALLBACK_ESTABLISHED:
+		take_handover(srv);
 		return pw_ws_established(srv, wsi, pss);
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return pw_ws_writeable(srv, wsi, pss);
@@ -588,11 +590,13 @@ static void server_publish(void *ctx, const struct snapshot *s, const struct pw_
 	pw_health_fill(&srv->pending_health, s, srv->d, now);
 	srv->pending = true;
 	pthread_mutex_unlock(&srv->lock);
-	/* never seen by the service thread (it was busy): ours to free */
+	/* never seen by the service thread (it was busy, or nobody asked): ours to free */
 	pw_body_unref(old_j);
 	pw_body_unref(old_m);
 
-	lws_cancel_service(srv->ctx); /* the one lws call allowed from this thread */
+	/* no stream open and no scrape parked: the next request takes the handover itself */
+	if (mb || atomic_load(&srv->ws_open) > 0)
+		lws_cancel_service(srv->ctx); /* the one lws call allowed from this thread */
 }
 
 /* A scrape asked for /metrics of the last snapshot (daemon thread, between snapshots). */

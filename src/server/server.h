@@ -125,6 +125,12 @@ struct pw_server {
 	 */
 	int render_fd;           /* eventfd */
 	atomic_bool render_asked;
+	/*
+	 * WebSocket streams open (mirrors stats.ws_clients for the daemon thread): with none,
+	 * publish() does not wake the service thread, which takes the handover when a request
+	 * or a stream comes instead.
+	 */
+	atomic_uint ws_open;
 
 	/* daemon thread only */
 	struct pw_buf metrics_buf;
