@@ -200,7 +200,10 @@ static int put_chunk(struct pw_history *h, int tier, uint32_t id, int64_t t0_ms,
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	if (rc != SQLITE_DONE)
+		return rc;
+	pwh_pruner_saw(&h->pruner, (uint32_t)tier, t0_ms);
+	return SQLITE_OK;
 }
 
 static int pack(struct pw_history *h, struct pwh_packer *pk)
@@ -321,7 +324,6 @@ int pwh_seal(struct pw_history *h)
 	}
 	pwh_oc_reset(oc);
 	h->seals++;
-	h->pruner.active = true; /* time moved on by a chunk: look for expired ones */
 out_free_packer:
 	pwh_packer_free(pk);
 	return rc;
@@ -666,8 +668,8 @@ void pwh_store_insert(struct pw_history *h, const struct snapshot *s)
 		go_broken(h, rc);
 		return;
 	}
-	if (h->pruner.active)
-		pwh_prune_step(h->db, &h->pruner, &h->retention, t_ms / 1000, h->reg.next_id - 1, 16, 32);
+	/* nothing (no SQL) unless a tier's oldest chunk has expired */
+	pwh_prune_step(h->db, &h->pruner, &h->retention, t_ms / 1000, h->reg.next_id - 1, 16, 32);
 }
 
 int pwh_store_seal(struct pw_history *h)

@@ -61,7 +61,10 @@ static void finalize_statements(struct pw_history *h)
 	sqlite3_finalize(h->st_series);
 	sqlite3_finalize(h->st_hour_get);
 	sqlite3_finalize(h->st_del_pending);
+	sqlite3_finalize(h->pruner.st_delete);
+	sqlite3_finalize(h->pruner.st_oldest);
 	h->st_pending = h->st_chunk = h->st_series = h->st_hour_get = h->st_del_pending = NULL;
+	h->pruner.st_delete = h->pruner.st_oldest = NULL;
 }
 
 void pwh_close_db(struct pw_history *h)
@@ -154,6 +157,8 @@ static int prepare(struct pw_history *h)
 		{ offsetof(struct pw_history, st_series), "INSERT OR REPLACE INTO series(id, path, kind) VALUES(?,?,?)" },
 		{ offsetof(struct pw_history, st_hour_get), "SELECT data FROM chunk WHERE tier=2 AND series=? AND t0=?" },
 		{ offsetof(struct pw_history, st_del_pending), "DELETE FROM pending WHERE seq<=?" },
+		{ offsetof(struct pw_history, pruner.st_delete), PWH_PRUNE_DELETE_SQL },
+		{ offsetof(struct pw_history, pruner.st_oldest), PWH_PRUNE_OLDEST_SQL },
 	};
 
 	for (size_t i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++) {
@@ -387,6 +392,6 @@ int pwh_open_writer(struct pw_history *h, bool integrity, char *err, size_t errl
 		pwh_close_db(h);
 		return pwh_sqlite_errno(rc);
 	}
-	h->pruner.active = true;
+	pwh_pruner_load(&h->pruner, h->reg.next_id - 1); /* on failure every tier gets a sweep */
 	return 0;
 }
