@@ -13,6 +13,9 @@
 
 #include "history/store.h"
 
+#define TEXT_OF(x) #x
+#define WAL_BYTES_TEXT TEXT_OF(PWH_WAL_BYTES)
+
 /* What the filesystem under path says, when SQLite's message is vague ("unable to open"). */
 static const char *fs_hint(const char *path)
 {
@@ -220,6 +223,7 @@ static int load_registry(struct pw_history *h, uint32_t **ret_map, uint32_t *ret
 	}
 	pwh_registry_free(&h->reg);
 	h->reg = reg;
+	h->n_order = 0; /* it pointed into the old registry */
 	*ret_map = map;
 	*ret_nmap = nmap;
 	return SQLITE_OK;
@@ -307,6 +311,25 @@ static int load_pending(struct pw_history *h)
 }
 
 
+/*
+ * Gives the WAL its working size up front (the size journal_size_limit keeps it at once
+ * checkpoints wrap it): until then every commit's page went to a new end of the file,
+ * and the filesystem allocated blocks for it on the collector's time. Best effort.
+ */
+static void preallocate_wal(struct pw_history *h)
+{
+	sqlite3_file *wal = NULL;
+	sqlite3_int64 size = PWH_WAL_BYTES;
+	int chunk = 1 << 20;
+
+	if (sqlite3_file_control(h->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK || !wal ||
+	    !wal->pMethods || !wal->pMethods->xFileControl)
+		return;
+	/* the unix VFS grows a file on a size hint only for a file with a chunk size */
+	if (wal->pMethods->xFileControl(wal, SQLITE_FCNTL_CHUNK_SIZE, &chunk) == SQLITE_OK)
+		wal->pMethods->xFileControl(wal, SQLITE_FCNTL_SIZE_HINT, &size);
+}
+
 /* Puts why rc happened into h->reason. */
 void pwh_describe_failure(struct pw_history *h, const char *what, int rc)
 {
@@ -368,7 +391,7 @@ int pwh_open_writer(struct pw_history *h, bool integrity, char *err, size_t errl
 		return pwh_sqlite_errno(rc ? rc : SQLITE_IOERR);
 	}
 	rc = pwh_exec(h->db, "PRAGMA synchronous=NORMAL; PRAGMA secure_delete=OFF; PRAGMA cache_size=-1024;"
-			 "PRAGMA journal_size_limit=4194304; PRAGMA foreign_keys=OFF;");
+			 "PRAGMA journal_size_limit=" WAL_BYTES_TEXT "; PRAGMA foreign_keys=OFF;");
 	if (rc == SQLITE_OK && v == 1) {
 		rc = pwh_exec(h->db, "BEGIN IMMEDIATE");
 		if (rc == SQLITE_OK)
@@ -393,5 +416,6 @@ int pwh_open_writer(struct pw_history *h, bool integrity, char *err, size_t errl
 		return pwh_sqlite_errno(rc);
 	}
 	pwh_pruner_load(&h->pruner, h->reg.next_id - 1); /* on failure every tier gets a sweep */
+	preallocate_wal(h);
 	return 0;
 }
