@@ -314,14 +314,21 @@ static int load_pending(struct pw_history *h)
 /*
  * Gives the WAL its working size up front (the size journal_size_limit keeps it at once
  * checkpoints wrap it): until then every commit's page went to a new end of the file,
- * and the filesystem allocated blocks for it on the collector's time. Best effort.
+ * and the filesystem allocated blocks for it on the collector's time. Best effort, and
+ * only with room to spare: on a nearly full disk the space is for the snapshots.
  */
 static void preallocate_wal(struct pw_history *h)
 {
+	char dir[4096];
+	const char *slash = strrchr(h->path, '/');
 	sqlite3_file *wal = NULL;
 	sqlite3_int64 size = PWH_WAL_BYTES;
 	int chunk = 1 << 20;
+	struct statvfs vfs;
 
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - h->path) : 1, slash ? h->path : ".");
+	if (statvfs(dir[0] ? dir : "/", &vfs) < 0 || (uint64_t)vfs.f_bavail * vfs.f_frsize < 64ull * PWH_WAL_BYTES)
+		return;
 	if (sqlite3_file_control(h->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK || !wal ||
 	    !wal->pMethods || !wal->pMethods->xFileControl)
 		return;
