@@ -28,6 +28,7 @@
 #include "output/outputs.h"
 #include "output/snapshot_json.h"
 #include "util/readfile.h"
+#include "util/scan.h"
 #include "util/timeutil.h"
 
 #define MAX_OUTPUTS 8
@@ -38,19 +39,21 @@ struct running_output {
 	bool started;
 };
 
-static uint64_t self_rss_bytes(int proc_self_fd)
+static uint64_t self_rss_bytes(int proc_self_fd, uint64_t page_size)
 {
 	char buf[128];
-	unsigned long long size, resident;
+	const char *p = buf, *end;
+	uint64_t size, resident;
 	ssize_t n;
 
 	n = pread(proc_self_fd, buf, sizeof(buf) - 1, 0);
 	if (n <= 0)
 		return 0;
-	buf[n] = '\0';
-	if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
+	end = buf + n;
+	/* "size resident shared ...": pages */
+	if (pw_scan_u64(&p, end, &size) < 0 || pw_scan_u64(&p, end, &resident) < 0)
 		return 0;
-	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+	return resident * page_size;
 }
 
 /* What the daemon thread waits on between snapshots: its signals and the outputs' requests. */
@@ -224,7 +227,7 @@ int pw_daemon_run(const struct pw_options *opts)
 	struct snapshot snap;
 	struct pw_buf json = { 0 };
 	char err[PW_ERROR_MAX] = "";
-	uint64_t interval_ns, next, deadline_budget, printed = 0, late = 0, stop0, collectors0;
+	uint64_t interval_ns, next, deadline_budget, printed = 0, late = 0, stop0, collectors0, page_size = 4096;
 	size_t n_outs = 0, i;
 	sigset_t sigs, stop_sigs;
 	struct waiter wait = { .sig_fd = -1 };
@@ -254,6 +257,7 @@ int pw_daemon_run(const struct pw_options *opts)
 	d.start_mono_ns = pw_mono_ns();
 	d.start_time = (double)pw_clock_ns(CLOCK_REALTIME) / 1e9;
 	statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	page_size = (uint64_t)sysconf(_SC_PAGESIZE);
 
 	if (pw_env_open(&d.env, opts, err, sizeof(err)) < 0) {
 		pw_err("%s", err);
@@ -352,7 +356,7 @@ int pw_daemon_run(const struct pw_options *opts)
 			if (why)
 				snapshot_add_error(&snap, outs[i].o->name, "%s", why);
 		}
-		snap.self.rss_bytes = statm_fd >= 0 ? self_rss_bytes(statm_fd) : 0;
+		snap.self.rss_bytes = statm_fd >= 0 ? self_rss_bytes(statm_fd, page_size) : 0;
 		snap.self.snapshots_late = late;
 		snap.self.uptime_s = (double)(pw_mono_ns() - d.start_mono_ns) / 1e9;
 

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "collect/collector.h"
@@ -26,7 +27,20 @@ struct cpu_state {
 	struct pw_file stat, cpuinfo; /* kept open (util/readfile.h) */
 	struct pw_cpufreq freq;
 	struct pw_thermal thermal;
+	/*
+	 * /proc/cpuinfo's "cpu MHz" (no cpufreq): the kernel formats every CPU's flags to
+	 * make that file, half of this collector's time on a VM, where the figure never
+	 * moves. Once it read the same three times in a row, it is read again once a minute
+	 * (and when CPUs come or go); any change and it is read every time again.
+	 */
+	double *mhz;
+	uint32_t n_mhz, cap_mhz;
+	uint32_t mhz_same;
+	uint64_t mhz_read_ns;
 };
+
+#define MHZ_STABLE_READS 3
+#define MHZ_STABLE_REREAD_NS (60ull * 1000000000ull)
 
 static int cpu_init(void *state, const struct pw_env *env, char *err, size_t errlen)
 {
@@ -51,6 +65,7 @@ static void cpu_destroy(void *state)
 	pw_buf_free(&st->text);
 	pw_file_close(&st->stat);
 	pw_file_close(&st->cpuinfo);
+	free(st->mhz);
 	cpufreq_close(&st->freq);
 	thermal_close(&st->thermal);
 }
@@ -65,8 +80,34 @@ static bool same_cpus(const struct pw_proc_stat *a, const struct pw_proc_stat *b
 	return true;
 }
 
+/* Remembers what cpuinfo said, and whether it said the same as the last time. */
+static void keep_mhz(struct cpu_state *st, const double *mhz, uint32_t n, uint64_t now)
+{
+	bool same = n == st->n_mhz && !memcmp(mhz, st->mhz, n * sizeof(double));
+
+	st->mhz_read_ns = now;
+	st->mhz_same = same ? st->mhz_same + 1 : 0;
+	if (!same && pw_array_reserve(&st->mhz, &st->cap_mhz, n, sizeof(double)) == 0) {
+		memcpy(st->mhz, mhz, n * sizeof(double));
+		st->n_mhz = n;
+	} else if (!same) {
+		st->n_mhz = 0;
+	}
+}
+
+/* cpuinfo's MHz as read last time, when they have been steady and are not due again. */
+static bool reuse_mhz(struct cpu_state *st, struct pw_cpu *c, uint64_t now)
+{
+	if (st->mhz_same < MHZ_STABLE_READS - 1 || !st->n_mhz || now - st->mhz_read_ns >= MHZ_STABLE_REREAD_NS ||
+	    pw_array_reserve(&c->frequency_mhz, &c->cap_freq, st->n_mhz, sizeof(double)) < 0)
+		return false;
+	memcpy(c->frequency_mhz, st->mhz, st->n_mhz * sizeof(double));
+	c->n_freq = st->n_mhz;
+	return true;
+}
+
 /* Frequencies from cpufreq, else from /proc/cpuinfo; an empty list when neither works. */
-static void fill_frequency(struct cpu_state *st, const struct pw_env *env, struct pw_cpu *c)
+static void fill_frequency(struct cpu_state *st, const struct pw_env *env, struct pw_cpu *c, uint64_t now)
 {
 	int n;
 
@@ -78,6 +119,8 @@ static void fill_frequency(struct cpu_state *st, const struct pw_env *env, struc
 		if (c->n_freq)
 			return;
 	}
+	if (reuse_mhz(st, c, now))
+		return;
 	if (pw_file_read(&st->cpuinfo, env->proc_fd, "cpuinfo", &st->text, 0) < 0)
 		return;
 	n = cpuinfo_parse_mhz(st->text.data, st->text.len, c->frequency_mhz, c->cap_freq);
@@ -86,8 +129,10 @@ static void fill_frequency(struct cpu_state *st, const struct pw_env *env, struc
 			return;
 		n = cpuinfo_parse_mhz(st->text.data, st->text.len, c->frequency_mhz, c->cap_freq);
 	}
-	if (n > 0)
+	if (n > 0) {
 		c->n_freq = (uint32_t)n;
+		keep_mhz(st, c->frequency_mhz, c->n_freq, now);
+	}
 }
 
 static void fill_temperature(struct cpu_state *st, struct pw_cpu *c)
@@ -131,8 +176,9 @@ static int cpu_collect(void *state, const struct pw_env *env, struct snapshot *o
 	if (prev && !same_cpus(prev, cur)) {
 		cpufreq_open(&st->freq, env->sys_fd);
 		thermal_open(&st->thermal, env->sys_fd);
+		st->mhz_same = 0;
 	}
-	fill_frequency(st, env, &out->cpu);
+	fill_frequency(st, env, &out->cpu, now);
 	fill_temperature(st, &out->cpu);
 	out->cpu.valid = true;
 

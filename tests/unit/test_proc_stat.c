@@ -408,3 +408,51 @@ Test(cpu_collector, bad_files_give_a_reason)
 		run_stop(&run);
 	}
 }
+
+static void scratch_write(struct scratch_root *r, const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", r->path, name);
+	f = fopen(path, "w");
+	cr_assert(f, "cannot write %s", path);
+	fputs(text, f);
+	fclose(f);
+}
+
+Test(cpu_collector, cpuinfo_mhz_read_again_once_steady_only_each_minute)
+{
+	struct scratch_root root;
+	struct collector_run run;
+	const struct pw_cpu *c = &run.snap.cpu;
+
+	scratch_make(&root);
+	scratch_put(&root, "proc/vm2-linux-6.18/stat", "stat");
+	scratch_write(&root, "cpuinfo", "processor\t: 0\ncpu MHz\t\t: 1000.5\n\nprocessor\t: 1\ncpu MHz\t\t: 1000.5\n");
+	run_start(&run, &pw_cpu_collector, root.path, FIXTURES "/sys/vm2-linux-6.18");
+
+	cr_assert_eq(run_collect(&run), 0, "%s", run.err);
+	cr_expect(near(c->frequency_mhz[0], 1000.5, 1e-9));
+	/* not steady yet: a change shows at once */
+	scratch_write(&root, "cpuinfo", "processor\t: 0\ncpu MHz\t\t: 2000.5\n\nprocessor\t: 1\ncpu MHz\t\t: 2100.5\n");
+	cr_assert_eq(run_collect(&run), 0, "%s", run.err);
+	cr_expect(near(c->frequency_mhz[0], 2000.5, 1e-9) && near(c->frequency_mhz[1], 2100.5, 1e-9));
+	cr_assert_eq(run_collect(&run), 0, "%s", run.err);
+	cr_assert_eq(run_collect(&run), 0, "%s", run.err); /* the same three times: steady */
+
+	/* steady: the last figures stand for a minute, without reading the file */
+	unlink(strcat(strcpy((char[128]){ 0 }, root.path), "/cpuinfo"));
+	cr_assert_eq(run_collect(&run), 0, "%s", run.err);
+	cr_expect_eq(c->n_freq, 2);
+	cr_expect(near(c->frequency_mhz[1], 2100.5, 1e-9), "%f", c->frequency_mhz[1]);
+
+	/* CPUs came or went: read again at once */
+	scratch_write(&root, "cpuinfo", "processor\t: 0\ncpu MHz\t\t: 3000.5\n\nprocessor\t: 1\ncpu MHz\t\t: 3000.5\n");
+	scratch_put(&root, "proc/xeon96/stat", "stat");
+	cr_assert_eq(run_collect(&run), 0, "%s", run.err);
+	cr_expect(near(c->frequency_mhz[0], 3000.5, 1e-9), "%f", c->frequency_mhz[0]);
+
+	run_stop(&run);
+	scratch_remove(&root);
+}
