@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The schedule: one snapshot every interval on an absolute CLOCK_MONOTONIC timeline (no
- * drift), collectors in parallel with a deadline, JSON serialized once, then every
- * output in turn. Signals are taken synchronously with sigtimedwait() in this thread
- * only, so no other thread is ever interrupted by one.
+ * drift), collectors (those that may block in threads of their own, with a deadline),
+ * JSON serialized once, then every output in turn. Signals are taken synchronously
+ * through a signalfd polled in this thread only, so no other thread is ever interrupted
+ * by one; between snapshots the same poll serves the outputs' requests (wake()).
  */
 #include "daemon.h"
 
@@ -11,11 +12,13 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,24 +53,36 @@ static uint64_t self_rss_bytes(int proc_self_fd)
 	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
+/* What the daemon thread waits on between snapshots: its signals and the outputs' requests. */
+struct waiter {
+	int sig_fd; /* signalfd of the blocked HUP, INT, TERM */
+	struct pollfd fds[1 + MAX_OUTPUTS];
+	struct running_output *owner[1 + MAX_OUTPUTS];
+	nfds_t n;
+	const struct snapshot *published; /* the last snapshot outputs got, NULL before the first */
+};
+
 /*
- * Waits until the absolute monotonic time `until` for one of sigs; returns the signal
- * that came, or 0. A time already past still looks once for a pending signal, so a
- * daemon that runs late keeps answering SIGTERM.
+ * Waits until the absolute monotonic time `until` for one of the signals; returns the
+ * signal that came, or 0. An output's request is served meanwhile. A time already past
+ * still looks once, so a daemon that runs late keeps answering SIGTERM.
  */
-static int wait_until(const sigset_t *sigs, uint64_t until)
+static int wait_until(struct waiter *w, uint64_t until)
 {
 	for (;;) {
 		uint64_t now = pw_mono_ns();
 		struct timespec rel = pw_ns_to_ts(now < until ? until - now : 0);
-		int sig;
+		struct signalfd_siginfo si;
+		int n = ppoll(w->fds, w->n, &rel, NULL);
 
-		sig = sigtimedwait(sigs, NULL, &rel);
-		if (sig > 0)
-			return sig;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN || pw_mono_ns() >= until)
+		if (n < 0 && errno != EINTR)
+			return 0;
+		if (n > 0 && (w->fds[0].revents & POLLIN) && read(w->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			return (int)si.ssi_signo;
+		for (nfds_t i = 1; n > 0 && i < w->n; i++)
+			if (w->fds[i].revents & (POLLIN | POLLERR | POLLHUP))
+				w->owner[i]->o->wake(w->owner[i]->ctx, w->published);
+		if (pw_mono_ns() >= until)
 			return 0;
 	}
 }
@@ -212,6 +227,7 @@ int pw_daemon_run(const struct pw_options *opts)
 	uint64_t interval_ns, next, deadline_budget, printed = 0, late = 0, stop0, collectors0;
 	size_t n_outs = 0, i;
 	sigset_t sigs, stop_sigs;
+	struct waiter wait = { .sig_fd = -1 };
 	int statm_fd = -1, rc = 1, sig;
 	bool primed = false;
 
@@ -224,6 +240,12 @@ int pw_daemon_run(const struct pw_options *opts)
 	signal(SIGPIPE, SIG_IGN);
 
 	snapshot_init(&snap);
+	wait.sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (wait.sig_fd < 0) {
+		pw_err("cannot wait for signals: signalfd: %s", strerror(errno));
+		goto out;
+	}
+	wait.fds[wait.n++] = (struct pollfd){ .fd = wait.sig_fd, .events = POLLIN };
 	if (opts->user && pw_check_user(opts->user, err, sizeof(err)) < 0) {
 		pw_err("cannot switch to user %s: %s", opts->user, err);
 		goto out;
@@ -259,6 +281,10 @@ int pw_daemon_run(const struct pw_options *opts)
 			goto out;
 		}
 		outs[i].started = true;
+		if (list[i]->wake_fd && list[i]->wake_fd(outs[i].ctx) >= 0) {
+			wait.owner[wait.n] = &outs[i];
+			wait.fds[wait.n++] = (struct pollfd){ .fd = list[i]->wake_fd(outs[i].ctx), .events = POLLIN };
+		}
 	}
 
 	interval_ns = (uint64_t)(opts->interval_s * 1e9);
@@ -271,7 +297,7 @@ int pw_daemon_run(const struct pw_options *opts)
 	for (;;) {
 		uint64_t cpu0, t0, t1;
 
-		sig = wait_until(&sigs, next);
+		sig = wait_until(&wait, next);
 		if (sig == SIGHUP) {
 			reopen_log();
 			continue;
@@ -282,11 +308,12 @@ int pw_daemon_run(const struct pw_options *opts)
 			break;
 		}
 		cpu0 = pw_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+		wait.published = NULL; /* no longer intact from here on */
 		snapshot_reset(&snap);
 		fill_header(&snap, opts);
 		runner_collect(runner, &snap, next + deadline_budget);
 		/* a stop that came while collecting: no half-collected snapshot goes out */
-		sig = wait_until(&sigs, 0);
+		sig = wait_until(&wait, 0);
 		if (sig == SIGHUP) {
 			reopen_log();
 		} else if (sig == SIGINT || sig == SIGTERM) {
@@ -343,6 +370,7 @@ int pw_daemon_run(const struct pw_options *opts)
 				outs[i].o->publish(outs[i].ctx, &snap, &json);
 				out_cpu_ns[i] = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID) - o0;
 			}
+			wait.published = &snap;
 		}
 		printed++;
 		/* carried into the next snapshot: this cycle's cost is known only now */
@@ -387,5 +415,7 @@ out:
 	pw_buf_free(&json);
 	if (statm_fd >= 0)
 		close(statm_fd);
+	if (wait.sig_fd >= 0)
+		close(wait.sig_fd);
 	return rc;
 }

@@ -79,8 +79,14 @@ def measure(c, seconds, warmup):
     try:
         c.ready(timeout=45)
         start = mono()
-        rss_peak = 0
+        rss_peak = rss_peak_nobpf = 0
         scrape_cpu, scrape_wall, scrape_bytes = [], [], []
+
+        def sample_rss():
+            nonlocal rss_peak, rss_peak_nobpf
+            rss = tp.rss_bytes()
+            rss_peak = max(rss_peak, rss)
+            rss_peak_nobpf = max(rss_peak_nobpf, rss - tp.bpf_map_rss_bytes())
 
         def scrape():
             t_cpu, t_wall = time.thread_time_ns(), mono()
@@ -95,7 +101,7 @@ def measure(c, seconds, warmup):
                 if mono() >= nxt:
                     scrape()
                     nxt += T
-                rss_peak = max(rss_peak, tp.rss_bytes())
+                sample_rss()
                 time.sleep(0.25)
             while nxt - T / 2 < mono() + 0.05:
                 nxt += T
@@ -121,7 +127,7 @@ def measure(c, seconds, warmup):
         for when, what in events:
             while mono() < when - 0.01:
                 if mono() >= next_rss:
-                    rss_peak = max(rss_peak, tp.rss_bytes())
+                    sample_rss()
                     next_rss += 1.0
                 sleep_until(min(when, next_rss))
             sleep_until(when)
@@ -132,13 +138,16 @@ def measure(c, seconds, warmup):
             else:
                 scrape()
         wall = mono() - wall0
-        rss_peak = max(rss_peak, tp.rss_bytes())
+        sample_rss()
+        bpf_map_rss = tp.bpf_map_rss_bytes()
         if not tp.alive():
             raise C.Unavailable(f"exited during the window with status {tp.proc.returncode}: {c.log_tail()}")
         res.update({
             "cycles_ns": [b - a for a, b in zip(cpu, cpu[1:])],
             "window_s": wall, "n": n,
             "rss_peak": rss_peak, "hwm": tp.hwm_bytes(),
+            # BPF maps the tool mmapped stay mapped from load to exit: apart from RSS and VmHWM
+            "bpf_map_rss": bpf_map_rss, "rss_peak_nobpf": rss_peak_nobpf,
             "procs": sorted(tp.commands()),
         })
         if c.scrape_driven:
@@ -175,6 +184,9 @@ def summarize(key, runs):
         "cycle_p50_ms": pooled[len(pooled) // 2] / 1e6,
         "cycle_p95_ms": pooled[min(len(pooled) - 1, int(len(pooled) * 0.95))] / 1e6,
         "rss_peak": max(r["rss_peak"] for r in ok), "hwm": max(r["hwm"] for r in ok),
+        "bpf_map_rss": max(r.get("bpf_map_rss", 0) for r in ok),
+        "rss_peak_nobpf": max(r.get("rss_peak_nobpf", r["rss_peak"]) for r in ok),
+        "hwm_nobpf": max(r["hwm"] - r.get("bpf_map_rss", 0) for r in ok),
         "procs": max((r["procs"] for r in ok), key=len), "method": ok[0]["method"],
     })
     s["cpu_pct"] = s["cpu_ms"] / 5000 * 100

@@ -8,6 +8,7 @@ cutime/cstime ticks). RSS is the sum over the tool's processes, sampled; VmHWM i
 too, as an upper bound.
 """
 import os
+import re
 import signal
 import subprocess
 import time
@@ -34,6 +35,9 @@ def _cgroup_root():
         if fstype == "cgroup" and "cpuacct" in opts.split(","):
             return "v1", mnt
     return None, None
+
+
+_MAPPING = re.compile(r"^[0-9a-f]+-[0-9a-f]+ ")
 
 
 def _read(path, default=None):
@@ -178,6 +182,19 @@ class ToolProcs:
             st = _read(f"/proc/{pid}/statm")
             if st:
                 total += int(st.split()[1]) * PAGE
+        return total
+
+    def bpf_map_rss_bytes(self):
+        """Resident pages of mmapped BPF maps (ring buffers, mmapable arrays): kernel memory
+        the process maps, which the issue counts apart from RSS as BPF map memory."""
+        total = 0
+        for pid in self.pids():
+            in_map = False
+            for line in _read(f"/proc/{pid}/smaps", "").splitlines():
+                if _MAPPING.match(line):
+                    in_map = line.rstrip().endswith("anon_inode:bpf-map")
+                elif in_map and line.startswith("Rss:"):
+                    total += int(line.split()[1]) * 1024
         return total
 
     def hwm_bytes(self):

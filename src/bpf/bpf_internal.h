@@ -43,12 +43,17 @@ struct pw_pmu_slot {
 struct pw_blk_row {
 	__u32 dev;
 	struct pw_blk_counters c;
+	char name[PW_DEVNAME_MAX]; /* resolved once, kept from read to read */
 };
 
 struct pw_net_row {
 	struct pw_net_key key;
 	struct pw_net_counters c;
+	char name[PW_IFNAME_MAX];
 };
+
+/* How long a device's or interface's name is trusted before it is looked up again (renames). */
+#define PW_BPF_NAMES_TTL_NS (60ull * 1000000000ull)
 
 struct pw_bpf_ctx {
 	struct perfwatch_bpf *skel;
@@ -73,6 +78,7 @@ struct pw_bpf_ctx {
 
 	/* the previous read: every delta is taken against it */
 	uint64_t prev_ns;
+	uint64_t names_ns; /* when names were last looked up for every row */
 	struct pw_pmu_value *pmu_prev; /* [PW_PMU_SLOTS * ncpus] */
 	struct pw_pmu_value *pmu_cur;
 	bool *pmu_cpu_ok;              /* [ncpus]: the reader ran on it this interval */

@@ -304,7 +304,7 @@ static void blk_name(const struct pw_env *env, uint32_t major, uint32_t minor, c
 		memcpy(name, base, strlen(base) + 1);
 }
 
-static int read_block(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct pw_bpf *b)
+static int read_block(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct pw_bpf *b, bool renew_names)
 {
 	int fd = bpf_map__fd(ctx->skel->maps.blk_stats);
 	struct pw_blk_counters *v = ctx->percpu_buf;
@@ -346,7 +346,11 @@ static int read_block(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct p
 		memset(d, 0, sizeof(*d));
 		d->major = cur->dev >> 20;
 		d->minor = cur->dev & 0xfffff;
-		blk_name(env, d->major, d->minor, d->name, sizeof(d->name));
+		if (renew_names || !prev->name[0])
+			blk_name(env, d->major, d->minor, ctx->blk_cur[i].name, sizeof(ctx->blk_cur[i].name));
+		else
+			memcpy(ctx->blk_cur[i].name, prev->name, sizeof(prev->name));
+		memcpy(d->name, cur->name, sizeof(d->name));
 		for (int o = 0; o < PW_BLK_OPS; o++) {
 			d->requests[o] = sub_sat(cur->c.requests[o], prev->c.requests[o]);
 			d->bytes[o] = sub_sat(cur->c.bytes[o], prev->c.bytes[o]);
@@ -378,7 +382,20 @@ static int cmp_net(const void *a, const void *b)
 	return x->ifindex < y->ifindex ? -1 : x->ifindex > y->ifindex;
 }
 
-static int read_net(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
+/* An interface's name, as read_net() shows it. */
+static void net_name(const struct pw_bpf_netif *f, char *name, size_t len)
+{
+	char ifname[IF_NAMESIZE];
+
+	if (f->own_netns && if_indextoname(f->ifindex, ifname))
+		snprintf(name, len, "%s", ifname);
+	else if (f->own_netns)
+		snprintf(name, len, "if%u", f->ifindex); /* gone since */
+	else
+		snprintf(name, len, "if%u@netns%u", f->ifindex, f->netns);
+}
+
+static int read_net(struct pw_bpf_ctx *ctx, struct pw_bpf *b, bool renew_names)
 {
 	int fd = bpf_map__fd(ctx->skel->maps.net_stats);
 	struct pw_net_counters *v = ctx->percpu_buf;
@@ -412,7 +429,6 @@ static int read_net(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
 							sizeof(*ctx->net_prev), cmp_net);
 		static const struct pw_net_row zero;
 		struct pw_bpf_netif *f = &b->net[i];
-		char ifname[IF_NAMESIZE];
 
 		if (!prev)
 			prev = &zero;
@@ -420,12 +436,11 @@ static int read_net(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
 		f->ifindex = cur->key.ifindex;
 		f->netns = cur->key.netns;
 		f->own_netns = ctx->own_netns && cur->key.netns == ctx->own_netns;
-		if (f->own_netns && if_indextoname(f->ifindex, ifname))
-			snprintf(f->name, sizeof(f->name), "%s", ifname);
-		else if (f->own_netns)
-			snprintf(f->name, sizeof(f->name), "if%u", f->ifindex); /* gone since */
+		if (renew_names || !prev->name[0])
+			net_name(f, ctx->net_cur[i].name, sizeof(ctx->net_cur[i].name));
 		else
-			snprintf(f->name, sizeof(f->name), "if%u@netns%u", f->ifindex, f->netns);
+			memcpy(ctx->net_cur[i].name, prev->name, sizeof(prev->name));
+		memcpy(f->name, cur->name, sizeof(f->name));
 		f->tx_packets = sub_sat(cur->c.tx_packets, prev->c.tx_packets);
 		f->tx_bytes = sub_sat(cur->c.tx_bytes, prev->c.tx_bytes);
 		f->rx_packets = sub_sat(cur->c.rx_packets, prev->c.rx_packets);
@@ -559,6 +574,7 @@ int pw_bpf_read(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct snapsho
 {
 	uint64_t now = pw_mono_ns();
 	struct pw_bpf *b = out->bpf;
+	bool renew_names;
 	int e;
 
 	if (!b) {
@@ -596,10 +612,13 @@ int pw_bpf_read(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct snapsho
 		read_pmu(ctx, out, b);
 	if (!e)
 		e = read_runq(ctx, b);
+	renew_names = now - ctx->names_ns >= PW_BPF_NAMES_TTL_NS;
+	if (renew_names)
+		ctx->names_ns = now;
 	if (!e)
-		e = read_block(ctx, env, b);
+		e = read_block(ctx, env, b, renew_names);
 	if (!e)
-		e = read_net(ctx, b);
+		e = read_net(ctx, b, renew_names);
 	if (!e)
 		e = read_drops(ctx, b);
 	if (e) {

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A collector fills its sections of a snapshot. The runner (runner.c) runs every
- * collector in its own thread with a deadline; a collector works on a private snapshot
- * and the runner moves its sections into the published one only when it finished in
- * time, so a late collector can never write into a snapshot that outputs are reading.
+ * A collector fills its sections of a snapshot. The runner (runner.c) runs a collector
+ * whose calls can block (may_block) in a thread of its own with a deadline, and the
+ * others one after another in the caller's thread: waking a thread costs more than most
+ * collectors do. A collector works on a private snapshot and the runner moves its
+ * sections into the published one only when it finished in time, so a late collector
+ * can never write into a snapshot that outputs are reading.
  */
 #ifndef PW_COLLECTOR_H
 #define PW_COLLECTOR_H
@@ -45,6 +47,12 @@ struct collector {
 	 */
 	int (*collect)(void *state, const struct pw_env *env, struct snapshot *out, char *err, size_t errlen);
 	void (*destroy)(void *state); /* accepts a state whose init failed */
+	/*
+	 * Its calls can block for long (statvfs() on a dead network mount): it runs in a
+	 * thread of its own, and a late run makes its sections null instead of holding up
+	 * the snapshot. Reads of procfs, sysfs, BPF maps and netlink do not block.
+	 */
+	bool may_block;
 };
 
 /* The collectors of a normal run, in the order their errors are listed. */

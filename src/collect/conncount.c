@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 
 #include "collect/sockstat.h"
 #include "util/timeutil.h"
@@ -61,6 +62,7 @@ int pw_conncount_init(struct pw_conncount *cc, const struct pw_env *env, char *e
 
 	memset(cc, 0, sizeof(*cc));
 	cc->proc_fd = env->proc_fd;
+	cc->diag_fd = -1;
 	cc->buf = malloc(PW_SOCKSTATE_BUF_SIZE);
 	if (!cc->buf) {
 		snprintf(err, errlen, "out of memory");
@@ -83,6 +85,9 @@ void pw_conncount_destroy(struct pw_conncount *cc)
 	pw_buf_free(&cc->statbuf);
 	pw_sockstat_files_close(&cc->statfiles);
 	pw_sock_ids_free(&cc->fw2);
+	if (cc->diag_fd >= 0)
+		close(cc->diag_fd);
+	cc->diag_fd = -1;
 }
 
 /*
@@ -136,11 +141,22 @@ static int keep_fw2(struct pw_conncount *cc)
 
 	if (!n)
 		return 0;
+	if (cc->diag_fd < 0) {
+		r = pw_sockstate_open_diag();
+		if (r < 0)
+			return r;
+		cc->diag_fd = r;
+	}
 	cpu0 = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID);
-	r = pw_sockstate_keep_fw2(&cc->fw2, cc->buf, PW_SOCKSTATE_BUF_SIZE);
+	r = pw_sockstate_keep_fw2(cc->diag_fd, &cc->fw2, cc->buf, PW_SOCKSTATE_BUF_SIZE);
 	per = (pw_clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0) / n;
 	if (!r && n >= 16) /* a few are mostly the system calls' fixed cost */
 		cc->lookup_ns = (cc->lookup_ns * 3 + per) / 4;
+	if (r < 0) {
+		/* a socket in an unknown state (a half-read answer): a fresh one next time */
+		close(cc->diag_fd);
+		cc->diag_fd = -1;
+	}
 	return r;
 }
 

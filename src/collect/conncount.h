@@ -58,6 +58,7 @@ struct pw_conncount {
 	uint64_t walk_ns;       /* CPU time of the last netlink count */
 	uint64_t lookup_ns;     /* CPU time per lookup, smoothed */
 	uint64_t n_syncs;       /* netlink counts taken for the BPF source (tests, benchmark) */
+	int diag_fd;            /* sock_diag socket of the FIN_WAIT2 lookups, -1 until needed */
 };
 
 /*

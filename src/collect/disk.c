@@ -220,4 +220,5 @@ const struct collector pw_disk_collector = {
 	.state_size = sizeof(struct disk_state),
 	.collect = disk_collect,
 	.destroy = disk_destroy,
+	.may_block = true, /* statvfs() of every mounted filesystem */
 };

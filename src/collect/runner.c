@@ -15,7 +15,8 @@ struct worker {
 	struct runner *r;
 	const struct collector *c;
 	pthread_t thread;
-	bool started;
+	bool started;  /* init succeeded: it runs every interval */
+	bool threaded; /* in a thread of its own (may_block, or the hang hook) */
 	pthread_cond_t go;
 	enum worker_state state;
 	uint64_t gen, done_gen;
@@ -94,11 +95,24 @@ static void null_sections(struct snapshot *s, unsigned sections, const char *why
 		s->bpf_valid = false;
 }
 
+/* One run of a worker's collector, timed on the calling thread's CPU clock. */
+static int run_timed(struct worker *w)
+{
+	uint64_t wall0 = pw_mono_ns(), cpu0 = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	int rc;
+
+	w->err[0] = '\0';
+	rc = w->c->collect(w->state_mem, w->r->env, &w->snap, w->err, sizeof(w->err));
+	w->stats.cpu_ns = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+	w->stats.wall_ns = pw_mono_ns() - wall0;
+	return rc;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct runner *r = w->r;
-	uint64_t gen, cpu0, wall0;
+	uint64_t gen;
 	int rc;
 
 	pthread_mutex_lock(&r->lock);
@@ -110,9 +124,6 @@ static void *worker_main(void *arg)
 		gen = w->gen;
 		pthread_mutex_unlock(&r->lock);
 
-		wall0 = pw_mono_ns();
-		cpu0 = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID);
-		w->err[0] = '\0';
 		if (w->hang) {
 			/* a collector stuck in the kernel, as statvfs on a dead NFS mount would be */
 			pthread_mutex_lock(&r->lock);
@@ -120,11 +131,9 @@ static void *worker_main(void *arg)
 				pthread_cond_wait(&w->go, &r->lock);
 			break;
 		}
-		rc = w->c->collect(w->state_mem, r->env, &w->snap, w->err, sizeof(w->err));
+		rc = run_timed(w);
 
 		pthread_mutex_lock(&r->lock);
-		w->stats.cpu_ns = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
-		w->stats.wall_ns = pw_mono_ns() - wall0;
 		w->rc = rc;
 		w->done_gen = gen;
 		w->state = W_DONE;
@@ -178,9 +187,12 @@ int runner_create(struct runner **ret, const struct collector *const *list, size
 				snprintf(w->init_err, sizeof(w->init_err), "start-up failed: %s", strerror(-w->init_rc));
 			continue;
 		}
-		err = -pthread_create(&w->thread, NULL, worker_main, w);
-		if (err)
-			goto out_destroy;
+		w->threaded = w->c->may_block || w->hang; /* a hang is simulated in a thread */
+		if (w->threaded) {
+			err = -pthread_create(&w->thread, NULL, worker_main, w);
+			if (err)
+				goto out_destroy;
+		}
 		w->started = true;
 	}
 	*ret = r;
@@ -224,8 +236,21 @@ void runner_collect(struct runner *r, struct snapshot *out, uint64_t deadline_ns
 		w->state = W_RUN;
 		w->gen = r->gen;
 		w->started_ns = now;
-		pthread_cond_signal(&w->go);
+		if (w->threaded)
+			pthread_cond_signal(&w->go);
 	}
+	/* the others here, while the threaded ones run: only this thread touches them */
+	pthread_mutex_unlock(&r->lock);
+	for (i = 0; i < r->n; i++) {
+		struct worker *w = &r->w[i];
+
+		if (!w->started || w->threaded)
+			continue;
+		w->rc = run_timed(w);
+		w->done_gen = w->gen;
+		w->state = W_DONE;
+	}
+	pthread_mutex_lock(&r->lock);
 	for (;;) {
 		waiting = false;
 		for (i = 0; i < r->n; i++)
@@ -303,7 +328,7 @@ void runner_destroy(struct runner *r)
 	for (i = 0; i < r->n; i++) {
 		struct worker *w = &r->w[i];
 
-		if (w->started) {
+		if (w->threaded) {
 			dl = pw_ns_to_ts(pw_clock_ns(CLOCK_REALTIME) + 200000000ull);
 			if (pthread_timedjoin_np(w->thread, NULL, &dl) != 0) {
 				/* stuck in the kernel: leave it and its memory to process exit */

@@ -18,7 +18,8 @@ struct runner_stats {
 int runner_create(struct runner **ret, const struct collector *const *list, size_t n,
 		  const struct pw_env *env);
 /*
- * Runs every collector at once and waits until all are done or deadline_ns
+ * Starts the collectors that may block in their threads, runs the others in this
+ * thread meanwhile, then waits until the threaded ones are done or deadline_ns
  * (CLOCK_MONOTONIC) passes. Finished collectors' sections are moved into out; a
  * failed or late one's sections are null with the reason in out->errors.
  */

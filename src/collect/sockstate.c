@@ -405,7 +405,7 @@ static int dump_tcp_compat(int fd, uint32_t states, uint32_t seq, struct pw_conn
 }
 
 /* A sock_diag socket whose answers cannot hold the collector forever (its deadline is 2 s). */
-static int open_diag(void)
+int pw_sockstate_open_diag(void)
 {
 	struct timeval tmo = { .tv_sec = 1 };
 	int fd, err;
@@ -461,7 +461,7 @@ int pw_sockstate_read_netlink(struct pw_connections *ret, void *buf, size_t bufl
 	uint32_t seq = 1;
 	int fd, err;
 
-	fd = open_diag();
+	fd = pw_sockstate_open_diag();
 	if (fd < 0)
 		return fd;
 	err = dump_tcp(fd, &seq, per_family, &acc, NULL, buf, buflen);
@@ -487,7 +487,7 @@ int pw_sockstate_read_netlink_tcp(struct pw_connections *ret, struct pw_sock_ids
 	uint32_t seq = 1;
 	int fd, err;
 
-	fd = open_diag();
+	fd = pw_sockstate_open_diag();
 	if (fd < 0)
 		return fd;
 	fw2->n = 0;
@@ -608,17 +608,14 @@ static int lookup_batch(int fd, const struct pw_sock_id *ids, uint32_t n, uint32
 	return 0;
 }
 
-int pw_sockstate_keep_fw2(struct pw_sock_ids *ids, void *buf, size_t buflen)
+int pw_sockstate_keep_fw2(int fd, struct pw_sock_ids *ids, void *buf, size_t buflen)
 {
 	uint8_t state[LOOKUP_BATCH];
 	uint32_t w = 0, i = 0, seq = 1;
-	int fd, err = 0;
+	int err = 0;
 
 	if (!ids->n)
 		return 0;
-	fd = open_diag();
-	if (fd < 0)
-		return fd;
 	while (i < ids->n) {
 		uint32_t n = ids->n - i < LOOKUP_BATCH ? ids->n - i : LOOKUP_BATCH;
 
@@ -634,6 +631,5 @@ int pw_sockstate_keep_fw2(struct pw_sock_ids *ids, void *buf, size_t buflen)
 	/* on failure the ones not asked about yet stay */
 	memmove(&ids->v[w], &ids->v[i], (ids->n - i) * sizeof(ids->v[0]));
 	ids->n = w + (ids->n - i);
-	close(fd);
 	return err;
 }

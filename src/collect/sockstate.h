@@ -113,12 +113,17 @@ int pw_sockstate_read_netlink(struct pw_connections *ret, void *buf, size_t bufl
  */
 int pw_sockstate_read_netlink_tcp(struct pw_connections *ret, struct pw_sock_ids *fw2, void *buf, size_t buflen);
 
+/* A NETLINK_SOCK_DIAG socket, or a negative errno. */
+int pw_sockstate_open_diag(void);
+
 /*
- * Asks the kernel about each socket of *ids by its address (no table walk: a hash lookup
- * each, many per write) and keeps only those that are still timewait sockets in
- * FIN_WAIT2. On failure the ones not asked about yet stay. 0 or a negative errno.
+ * Asks the kernel, on the sock_diag socket fd (kept from one call to the next: making one
+ * costs more than a few lookups), about each socket of *ids by its address (no table
+ * walk: a hash lookup each, many per write) and keeps only those that are still timewait
+ * sockets in FIN_WAIT2. On failure the ones not asked about yet stay. 0 or a negative
+ * errno.
  */
-int pw_sockstate_keep_fw2(struct pw_sock_ids *ids, void *buf, size_t buflen);
+int pw_sockstate_keep_fw2(int fd, struct pw_sock_ids *ids, void *buf, size_t buflen);
 
 /*
  * Counts from <proc>/net/{tcp,tcp6,udp,udp6}, into *ret; the IPv6 files may be missing

@@ -114,6 +114,7 @@ struct pwh_series *pwh_registry_add(struct pwh_registry *r, const char *path, si
 		free(s);
 		return NULL;
 	}
+	s->len = (uint32_t)strlen(s->path);
 	s->id = id;
 	s->kind = (uint8_t)kind;
 	s->persisted = persisted;

@@ -16,6 +16,7 @@
 
 struct pwh_series {
 	char *path;
+	uint32_t len; /* of path */
 	uint32_t id;
 	uint8_t kind;
 	bool persisted;

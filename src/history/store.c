@@ -197,10 +197,12 @@ static int put_chunk(struct pw_history *h, int tier, uint32_t id, int64_t t0_ms,
 	sqlite3_bind_int64(st, 2, id);
 	sqlite3_bind_int64(st, 3, t0_ms);
 	sqlite3_bind_blob(st, 4, blob->data, (int)blob->len, SQLITE_STATIC);
-	rc = sqlite3_step(st);
+	rc = sqlite3_step(st); /* every parameter is bound each time: no clear_bindings */
 	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	if (rc != SQLITE_DONE)
+		return rc;
+	pwh_pruner_saw(&h->pruner, (uint32_t)tier, t0_ms);
+	return SQLITE_OK;
 }
 
 static int pack(struct pw_history *h, struct pwh_packer *pk)
@@ -321,7 +323,6 @@ int pwh_seal(struct pw_history *h)
 	}
 	pwh_oc_reset(oc);
 	h->seals++;
-	h->pruner.active = true; /* time moved on by a chunk: look for expired ones */
 out_free_packer:
 	pwh_packer_free(pk);
 	return rc;
@@ -386,7 +387,6 @@ static int apply(struct pw_history *h, int64_t t_ms, uint32_t interval_ms, const
 	sqlite3_bind_blob(h->st_pending, 3, row, (int)len, SQLITE_STATIC);
 	rc = sqlite3_step(h->st_pending);
 	sqlite3_reset(h->st_pending);
-	sqlite3_clear_bindings(h->st_pending);
 	rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
 	if (tx) {
 		if (rc == SQLITE_OK)
@@ -408,6 +408,7 @@ static int apply(struct pw_history *h, int64_t t_ms, uint32_t interval_ms, const
 /* ------------------------------------------------------------ rows <-> items */
 struct collect_items {
 	struct pw_history *h;
+	uint32_t k; /* values visited so far */
 	int err;
 };
 
@@ -423,13 +424,22 @@ static void visit_value(void *ctx, const char *path, size_t len, enum pwh_kind k
 {
 	struct collect_items *ci = ctx;
 	struct pw_history *h = ci->h;
-	struct pwh_series *s = pwh_registry_find(&h->reg, path, len);
+	uint32_t k = ci->k++;
+	struct pwh_series *s = k < h->n_order ? h->order[k] : NULL;
 
-	if (!s)
-		s = pwh_registry_add(&h->reg, path, len, 0, kind, false);
-	if (!s) {
-		ci->err = -ENOMEM;
-		return;
+	/* the walk emits the same paths in the same order every snapshot: one compare with
+	 * the series at this place last time is enough, the hash only when the set changed */
+	if (!s || s->len != len || memcmp(s->path, path, len)) {
+		s = pwh_registry_find(&h->reg, path, len);
+		if (!s)
+			s = pwh_registry_add(&h->reg, path, len, 0, kind, false);
+		if (!s || pw_array_reserve(&h->order, &h->cap_order, k + 1, sizeof(*h->order)) < 0) {
+			ci->err = -ENOMEM;
+			return;
+		}
+		h->order[k] = s;
+		if (k >= h->n_order)
+			h->n_order = k + 1;
 	}
 	if (s->kind != kind)
 		return; /* stored by a PerfWatch that kept this field differently: left out */
@@ -618,6 +628,9 @@ void pwh_store_close(struct pw_history *h)
 	pwh_close_db(h);
 	oc_free(&h->oc);
 	pwh_registry_free(&h->reg);
+	free(h->order);
+	h->order = NULL;
+	h->n_order = h->cap_order = 0;
 	ring_clear(h);
 	free(h->items);
 	h->items = NULL;
@@ -640,6 +653,7 @@ void pwh_store_insert(struct pw_history *h, const struct snapshot *s)
 	interval_ms = (uint32_t)llround(s->interval_s * 1000.0);
 	h->n_items = 0;
 	pwh_snapshot_visit(s, visit_value, &ci);
+	h->n_order = ci.k < h->n_order ? ci.k : h->n_order;
 	if (ci.err) {
 		h->dropped++;
 		h->total_dropped++;
@@ -666,8 +680,8 @@ void pwh_store_insert(struct pw_history *h, const struct snapshot *s)
 		go_broken(h, rc);
 		return;
 	}
-	if (h->pruner.active)
-		pwh_prune_step(h->db, &h->pruner, &h->retention, t_ms / 1000, h->reg.next_id - 1, 16, 32);
+	/* nothing (no SQL) unless a tier's oldest chunk has expired */
+	pwh_prune_step(h->db, &h->pruner, &h->retention, t_ms / 1000, h->reg.next_id - 1, 16, 32);
 }
 
 int pwh_store_seal(struct pw_history *h)

@@ -31,6 +31,7 @@
 #define PWH_SCHEMA_VERSION 1
 #define PWH_CHUNK_MAX 20000          /* samples in one raw chunk (short intervals seal early) */
 #define PWH_RING_MAX_BYTES (4u << 20) /* snapshots held in memory while the database is unwritable */
+#define PWH_WAL_BYTES 4194304 /* journal_size_limit, and what the WAL is given at open */
 #define PWH_RETRY_MIN_NS 1000000000ull
 #define PWH_RETRY_MAX_NS 30000000000ull
 
@@ -75,6 +76,8 @@ struct pw_history {
 	sqlite3 *db;
 	sqlite3_stmt *st_pending, *st_chunk, *st_series, *st_hour_get, *st_del_pending;
 	struct pwh_registry reg;
+	struct pwh_series **order; /* the last snapshot's series in visit order (into reg) */
+	uint32_t n_order, cap_order;
 	struct pwh_open_chunk oc;
 	struct pwh_pruner pruner;
 	struct pwh_item *items; /* the snapshot being stored */

@@ -13,6 +13,9 @@
 
 #include "history/store.h"
 
+#define TEXT_OF(x) #x
+#define WAL_BYTES_TEXT TEXT_OF(PWH_WAL_BYTES)
+
 /* What the filesystem under path says, when SQLite's message is vague ("unable to open"). */
 static const char *fs_hint(const char *path)
 {
@@ -61,7 +64,10 @@ static void finalize_statements(struct pw_history *h)
 	sqlite3_finalize(h->st_series);
 	sqlite3_finalize(h->st_hour_get);
 	sqlite3_finalize(h->st_del_pending);
+	sqlite3_finalize(h->pruner.st_delete);
+	sqlite3_finalize(h->pruner.st_oldest);
 	h->st_pending = h->st_chunk = h->st_series = h->st_hour_get = h->st_del_pending = NULL;
+	h->pruner.st_delete = h->pruner.st_oldest = NULL;
 }
 
 void pwh_close_db(struct pw_history *h)
@@ -154,6 +160,8 @@ static int prepare(struct pw_history *h)
 		{ offsetof(struct pw_history, st_series), "INSERT OR REPLACE INTO series(id, path, kind) VALUES(?,?,?)" },
 		{ offsetof(struct pw_history, st_hour_get), "SELECT data FROM chunk WHERE tier=2 AND series=? AND t0=?" },
 		{ offsetof(struct pw_history, st_del_pending), "DELETE FROM pending WHERE seq<=?" },
+		{ offsetof(struct pw_history, pruner.st_delete), PWH_PRUNE_DELETE_SQL },
+		{ offsetof(struct pw_history, pruner.st_oldest), PWH_PRUNE_OLDEST_SQL },
 	};
 
 	for (size_t i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++) {
@@ -215,6 +223,7 @@ static int load_registry(struct pw_history *h, uint32_t **ret_map, uint32_t *ret
 	}
 	pwh_registry_free(&h->reg);
 	h->reg = reg;
+	h->n_order = 0; /* it pointed into the old registry */
 	*ret_map = map;
 	*ret_nmap = nmap;
 	return SQLITE_OK;
@@ -302,6 +311,32 @@ static int load_pending(struct pw_history *h)
 }
 
 
+/*
+ * Gives the WAL its working size up front (the size journal_size_limit keeps it at once
+ * checkpoints wrap it): until then every commit's page went to a new end of the file,
+ * and the filesystem allocated blocks for it on the collector's time. Best effort, and
+ * only with room to spare: on a nearly full disk the space is for the snapshots.
+ */
+static void preallocate_wal(struct pw_history *h)
+{
+	char dir[4096];
+	const char *slash = strrchr(h->path, '/');
+	sqlite3_file *wal = NULL;
+	sqlite3_int64 size = PWH_WAL_BYTES;
+	int chunk = 1 << 20;
+	struct statvfs vfs;
+
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - h->path) : 1, slash ? h->path : ".");
+	if (statvfs(dir[0] ? dir : "/", &vfs) < 0 || (uint64_t)vfs.f_bavail * vfs.f_frsize < 64ull * PWH_WAL_BYTES)
+		return;
+	if (sqlite3_file_control(h->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK || !wal ||
+	    !wal->pMethods || !wal->pMethods->xFileControl)
+		return;
+	/* the unix VFS grows a file on a size hint only for a file with a chunk size */
+	if (wal->pMethods->xFileControl(wal, SQLITE_FCNTL_CHUNK_SIZE, &chunk) == SQLITE_OK)
+		wal->pMethods->xFileControl(wal, SQLITE_FCNTL_SIZE_HINT, &size);
+}
+
 /* Puts why rc happened into h->reason. */
 void pwh_describe_failure(struct pw_history *h, const char *what, int rc)
 {
@@ -363,7 +398,7 @@ int pwh_open_writer(struct pw_history *h, bool integrity, char *err, size_t errl
 		return pwh_sqlite_errno(rc ? rc : SQLITE_IOERR);
 	}
 	rc = pwh_exec(h->db, "PRAGMA synchronous=NORMAL; PRAGMA secure_delete=OFF; PRAGMA cache_size=-1024;"
-			 "PRAGMA journal_size_limit=4194304; PRAGMA foreign_keys=OFF;");
+			 "PRAGMA journal_size_limit=" WAL_BYTES_TEXT "; PRAGMA foreign_keys=OFF;");
 	if (rc == SQLITE_OK && v == 1) {
 		rc = pwh_exec(h->db, "BEGIN IMMEDIATE");
 		if (rc == SQLITE_OK)
@@ -387,6 +422,7 @@ int pwh_open_writer(struct pw_history *h, bool integrity, char *err, size_t errl
 		pwh_close_db(h);
 		return pwh_sqlite_errno(rc);
 	}
-	h->pruner.active = true;
+	pwh_pruner_load(&h->pruner, h->reg.next_id - 1); /* on failure every tier gets a sweep */
+	preallocate_wal(h);
 	return 0;
 }

@@ -213,45 +213,121 @@ int pwh_aggs_merge_into(struct pwh_agg **a, uint32_t *na, const struct pwh_agg *
 }
 
 /* ------------------------------------------------------------ retention */
+int64_t pwh_prune_cutoff_ms(const struct pwh_retention *ret, uint32_t tier, int64_t now_s)
+{
+	return (now_s - ret->keep_s[tier] - (int64_t)pwh_tier_window_s[tier]) * 1000;
+}
+
+/* The first t0 of (tier, series) into *ret (INT64_MAX: no chunk); a SQLite code. */
+static int oldest_of(struct pwh_pruner *p, uint32_t tier, uint32_t id, int64_t *ret)
+{
+	sqlite3_stmt *st = p->st_oldest;
+	int rc;
+
+	sqlite3_bind_int(st, 1, (int)tier);
+	sqlite3_bind_int64(st, 2, id);
+	rc = sqlite3_step(st);
+	*ret = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : INT64_MAX;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int pwh_pruner_load(struct pwh_pruner *p, uint32_t max_id)
+{
+	int rc = p->st_oldest ? SQLITE_OK : SQLITE_MISUSE;
+
+	p->active = false;
+	for (uint32_t t = 0; t < PWH_N_TIERS; t++) {
+		p->oldest_ms[t] = INT64_MAX;
+		for (uint32_t id = 0; id <= max_id && rc == SQLITE_OK; id++) {
+			int64_t o;
+
+			rc = oldest_of(p, t, id, &o);
+			if (rc == SQLITE_OK && o < p->oldest_ms[t])
+				p->oldest_ms[t] = o;
+		}
+	}
+	if (rc == SQLITE_OK)
+		return 0;
+	for (uint32_t t = 0; t < PWH_N_TIERS; t++)
+		p->oldest_ms[t] = INT64_MIN; /* unknown: the first sweep finds out */
+	return rc == SQLITE_FULL ? -ENOSPC : -EIO;
+}
+
+void pwh_pruner_saw(struct pwh_pruner *p, uint32_t tier, int64_t t0_ms)
+{
+	if (tier >= PWH_N_TIERS)
+		return;
+	if (t0_ms < p->oldest_ms[tier])
+		p->oldest_ms[tier] = t0_ms;
+	if (p->active && p->tier == tier && t0_ms < p->sweep_oldest_ms)
+		p->sweep_oldest_ms = t0_ms; /* maybe into a series the sweep has passed */
+}
+
+/* Starts a sweep of the first tier whose cutoff passed its oldest chunk; false: none. */
+static bool start_sweep(struct pwh_pruner *p, const struct pwh_retention *ret, int64_t now_s)
+{
+	for (uint32_t t = 0; t < PWH_N_TIERS; t++) {
+		if (pwh_prune_cutoff_ms(ret, t, now_s) > p->oldest_ms[t]) {
+			p->tier = t;
+			p->next_id = 0;
+			p->sweep_oldest_ms = INT64_MAX;
+			p->active = true;
+			return true;
+		}
+	}
+	return false;
+}
+
 int pwh_prune_step(sqlite3 *db, struct pwh_pruner *p, const struct pwh_retention *ret, int64_t now_s,
 		   uint32_t max_id, uint32_t pairs, uint32_t batch)
 {
-	static const char sql[] =
-		"DELETE FROM chunk WHERE id IN "
-		"(SELECT id FROM chunk WHERE tier=?1 AND series=?2 AND t0<?3 ORDER BY t0 LIMIT ?4)";
-	sqlite3_stmt *st = NULL;
+	struct pwh_pruner saved = *p;
+	sqlite3_stmt *st = p->st_delete;
 	int deleted = 0, rc;
 
-	if (!p->active)
+	if (!p->active && !start_sweep(p, ret, now_s))
 		return 0;
-	rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
-	if (rc != SQLITE_OK)
+	if (!st || !p->st_oldest) {
+		*p = saved;
 		return -EIO;
-	while (pairs-- > 0 && p->active) {
-		/* a chunk goes when all of its window is older than the retention */
-		int64_t cutoff_ms = (now_s - ret->keep_s[p->tier] - (int64_t)pwh_tier_window_s[p->tier]) * 1000;
+	}
+	rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	while (rc == SQLITE_OK && pairs-- > 0 && p->active) {
+		int64_t oldest;
+		int n;
 
 		sqlite3_bind_int(st, 1, (int)p->tier);
 		sqlite3_bind_int64(st, 2, p->next_id);
-		sqlite3_bind_int64(st, 3, cutoff_ms);
+		sqlite3_bind_int64(st, 3, pwh_prune_cutoff_ms(ret, p->tier, now_s));
 		sqlite3_bind_int(st, 4, (int)batch);
 		rc = sqlite3_step(st);
 		sqlite3_reset(st);
-		if (rc != SQLITE_DONE) {
-			sqlite3_finalize(st);
-			return rc == SQLITE_FULL ? -ENOSPC : -EIO;
-		}
-		deleted += sqlite3_changes(db);
-		if ((uint32_t)sqlite3_changes(db) >= batch)
+		if (rc != SQLITE_DONE)
+			break;
+		rc = SQLITE_OK;
+		n = sqlite3_changes(db);
+		deleted += n;
+		if ((uint32_t)n >= batch)
 			continue; /* more of this series next time */
+		rc = oldest_of(p, p->tier, p->next_id, &oldest);
+		if (rc != SQLITE_OK)
+			break;
+		if (oldest < p->sweep_oldest_ms)
+			p->sweep_oldest_ms = oldest;
 		if (++p->next_id > max_id) {
-			p->next_id = 0;
-			if (++p->tier == PWH_N_TIERS) {
-				p->tier = 0;
-				p->active = false;
-			}
+			p->oldest_ms[p->tier] = p->sweep_oldest_ms;
+			p->active = false;
+			start_sweep(p, ret, now_s); /* the next tier due, if any */
 		}
 	}
-	sqlite3_finalize(st);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		if (!sqlite3_get_autocommit(db))
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		*p = saved; /* the same step again next time */
+		return (rc & 0xff) == SQLITE_FULL ? -ENOSPC : -EIO;
+	}
 	return deleted;
 }

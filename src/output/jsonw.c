@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/decimal.h"
 #include "util/utf8.h"
 
 void jw_init(struct jw *w, struct pw_buf *b)
@@ -122,20 +123,18 @@ void jw_str(struct jw *w, const char *s)
 
 void jw_u64(struct jw *w, uint64_t v)
 {
-	char tmp[24];
-	int n = snprintf(tmp, sizeof(tmp), "%" PRIu64, v);
+	char tmp[PW_DEC_MAX], *p = pw_dec_u64(tmp, v);
 
 	jw_sep(w);
-	pw_buf_append(w->b, tmp, (size_t)n);
+	pw_buf_append(w->b, p, (size_t)(tmp + PW_DEC_MAX - p));
 }
 
 void jw_i64(struct jw *w, int64_t v)
 {
-	char tmp[24];
-	int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
+	char tmp[PW_DEC_MAX], *p = pw_dec_i64(tmp, v);
 
 	jw_sep(w);
-	pw_buf_append(w->b, tmp, (size_t)n);
+	pw_buf_append(w->b, p, (size_t)(tmp + PW_DEC_MAX - p));
 }
 
 void jw_double(struct jw *w, double v)
@@ -149,10 +148,11 @@ void jw_double(struct jw *w, double v)
 	}
 	if (v == 0)
 		v = 0; /* no "-0" */
-	if (fabs(v) < 1e15 && v == (double)(int64_t)v)
-		n = snprintf(tmp, sizeof(tmp), "%" PRId64, (int64_t)v);
-	else
-		n = snprintf(tmp, sizeof(tmp), "%.12g", v);
+	if (fabs(v) < 1e15 && v == (double)(int64_t)v) {
+		jw_i64(w, (int64_t)v);
+		return;
+	}
+	n = snprintf(tmp, sizeof(tmp), "%.12g", v);
 	jw_sep(w);
 	pw_buf_append(w->b, tmp, (size_t)n);
 }

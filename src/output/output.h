@@ -21,6 +21,14 @@ struct output {
 	/* NULL while healthy, else why not (copied into the next snapshot's errors). */
 	const char *(*status)(void *ctx);
 	void (*stop)(void *ctx); /* accepts NULL */
+	/*
+	 * Work an output asks of the daemon thread between snapshots (the server: render
+	 * /metrics for a scrape). wake_fd() is an fd the daemon thread polls while it waits
+	 * (-1: none); when it is readable, wake() runs with the last published snapshot
+	 * (NULL before the first), which stays intact until the next collection starts.
+	 */
+	int (*wake_fd)(void *ctx);
+	void (*wake)(void *ctx, const struct snapshot *last);
 };
 
 #endif

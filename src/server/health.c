@@ -143,6 +143,7 @@ void pw_health_json(const struct pw_server *srv, struct pw_buf *out)
 		jw_kv_u64(&w, pw_reject_names[i], st->requests_rejected[i]);
 	jw_obj_end(&w);
 	jw_kv_u64(&w, "scrapes_rejected", st->scrapes_rejected);
+	jw_kv_u64(&w, "metrics_renders", st->metrics_renders);
 	jw_kv_u64(&w, "broadcasts", st->broadcasts);
 	jw_kv_u64(&w, "thread_cpu_ns", pw_clock_ns(CLOCK_THREAD_CPUTIME_ID)); /* we run on it */
 	jw_kv_u64(&w, "websocket_messages", st->ws_messages);

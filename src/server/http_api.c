@@ -211,8 +211,22 @@ int pw_http_filter(struct pw_server *srv, struct lws *wsi)
 	return 0;
 }
 
+static void unpark(struct pw_server *srv, struct pss *pss)
+{
+	for (uint32_t i = 0; i < srv->n_metrics_waiters; i++) {
+		if (srv->metrics_waiters[i] == pss) {
+			srv->metrics_waiters[i] = srv->metrics_waiters[--srv->n_metrics_waiters];
+			break;
+		}
+	}
+	pss->awaiting_metrics = false;
+}
+
 void pw_http_release(struct pw_server *srv, struct pss *pss)
 {
+	if (pss->awaiting_metrics)
+		unpark(srv, pss);
+	pss->metrics_due = false;
 	pw_body_unref(pss->body);
 	pss->body = NULL;
 	pss->off = 0;
@@ -285,18 +299,12 @@ static int serve_history(struct pw_server *srv, struct lws *wsi, struct pss *pss
 	return r;
 }
 
-static int serve_metrics(struct pw_server *srv, struct lws *wsi, struct pss *pss)
+/* The last snapshot's /metrics plus the server's own series; the scrape holds a slot. */
+static int send_metrics(struct pw_server *srv, struct lws *wsi, struct pss *pss)
 {
 	struct pw_buf out = { 0 };
 	int r;
 
-	if (srv->n_scrapes >= PW_SRV_MAX_SCRAPES) {
-		srv->stats.scrapes_rejected++;
-		return respond(srv, wsi, pss, HTTP_STATUS_SERVICE_UNAVAILABLE, CT_TEXT,
-			       text_body("too many concurrent scrapes\n"));
-	}
-	srv->n_scrapes++;
-	pss->scrape_slot = true;
 	if (srv->metrics)
 		pw_buf_append(&out, (const char *)pw_body_data(srv->metrics), srv->metrics->len);
 	srv->stats.thread_cpu_ns = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID); /* this is the server thread */
@@ -304,6 +312,41 @@ static int serve_metrics(struct pw_server *srv, struct lws *wsi, struct pss *pss
 	r = respond_buf(srv, wsi, pss, HTTP_STATUS_OK, CT_PROM, &out);
 	pw_buf_free(&out);
 	return r;
+}
+
+/*
+ * /metrics is rendered when scraped, once per snapshot, not for every snapshot: a
+ * scraper that comes every 15 s costs a render every 15 s, none costs nothing. A scrape
+ * of a snapshot not rendered yet parks until the daemon thread renders it (well under a
+ * millisecond between snapshots; at most one collection's time during one).
+ */
+static int serve_metrics(struct pw_server *srv, struct lws *wsi, struct pss *pss)
+{
+	if (srv->n_scrapes >= PW_SRV_MAX_SCRAPES) {
+		srv->stats.scrapes_rejected++;
+		return respond(srv, wsi, pss, HTTP_STATUS_SERVICE_UNAVAILABLE, CT_TEXT,
+			       text_body("too many concurrent scrapes\n"));
+	}
+	srv->n_scrapes++;
+	pss->scrape_slot = true;
+	if (!srv->json || (srv->metrics && srv->metrics_seq == srv->health.seq))
+		return send_metrics(srv, wsi, pss); /* no snapshot yet: the server's own series only */
+	pss->awaiting_metrics = true;
+	srv->metrics_waiters[srv->n_metrics_waiters++] = pss; /* n_scrapes bounds it */
+	lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, PW_SRV_SEND_STALL_SECS);
+	pw_server_request_render(srv);
+	return 0;
+}
+
+void pw_http_metrics_ready(struct pw_server *srv)
+{
+	while (srv->n_metrics_waiters) {
+		struct pss *pss = srv->metrics_waiters[--srv->n_metrics_waiters];
+
+		pss->awaiting_metrics = false;
+		pss->metrics_due = true;
+		lws_callback_on_writable(pss->wsi);
+	}
 }
 
 int pw_http_request(struct pw_server *srv, struct lws *wsi, struct pss *pss)
@@ -349,6 +392,10 @@ int pw_http_writeable(struct pw_server *srv, struct lws *wsi, struct pss *pss)
 	size_t chunk;
 	bool final;
 
+	if (pss && pss->kind == PSS_HTTP && pss->metrics_due) {
+		pss->metrics_due = false;
+		return send_metrics(srv, wsi, pss);
+	}
 	if (!pss || pss->kind != PSS_HTTP || !pss->body)
 		return 0;
 	if (pss->off == pss->body->len) {

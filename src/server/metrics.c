@@ -430,6 +430,8 @@ void pw_metrics_render_server(const struct pw_server_stats *st, struct pw_buf *b
 	}
 	pw_prom_counter_u64(b, "perfwatch_server_scrapes_rejected_total",
 		    "Scrapes answered 503 because too many were in flight.", st->scrapes_rejected);
+	pw_prom_counter_u64(b, "perfwatch_server_metrics_renders_total",
+		    "Snapshots rendered for /metrics: only scraped ones, each once.", st->metrics_renders);
 	pw_prom_counter_u64(b, "perfwatch_server_broadcasts_total", "Snapshots handed to the WebSocket clients.",
 		    st->broadcasts);
 	{

@@ -32,6 +32,7 @@ struct pw_server_stats {
 	uint64_t connections_rejected; /* refused at accept: over --max-clients */
 	uint64_t requests_rejected[8]; /* indexed by enum pw_reject */
 	uint64_t scrapes_rejected;     /* over the concurrent /metrics cap */
+	uint64_t metrics_renders;      /* snapshots rendered for /metrics: one per scraped snapshot */
 	uint64_t broadcasts;           /* snapshots handed to the WebSocket clients */
 	uint64_t thread_cpu_ns;        /* CPU time of the server thread, everything it did */
 	uint64_t ws_messages;          /* snapshots sent, all clients together */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/decimal.h"
 #include "util/utf8.h"
 
 void pw_prom_label_value(struct pw_buf *b, const char *s, size_t n)
@@ -47,17 +48,11 @@ void pw_prom_label_value(struct pw_buf *b, const char *s, size_t n)
 	}
 }
 
-/* Decimal digits without printf: /metrics writes thousands of counters per scrape. */
 static void put_u64(struct pw_buf *b, uint64_t v)
 {
-	char tmp[20];
-	size_t i = sizeof(tmp);
+	char tmp[PW_DEC_MAX], *p = pw_dec_u64(tmp, v);
 
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	pw_buf_append(b, tmp + i, sizeof(tmp) - i);
+	pw_buf_append(b, p, (size_t)(tmp + PW_DEC_MAX - p));
 }
 
 void pw_prom_value(struct pw_buf *b, double v)

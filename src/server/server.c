@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,10 +29,11 @@ static int server_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
 
 /* ---------------------------------------------------------------- service thread */
 
-/* The service thread takes what publish() handed over and starts a broadcast. */
+/* The service thread takes what publish() or wake() handed over: a broadcast, parked scrapes answered. */
 static void take_handover(struct pw_server *srv)
 {
 	struct pw_body *json, *metrics;
+	uint64_t metrics_seq;
 
 	pthread_mutex_lock(&srv->lock);
 	if (!srv->pending) {
@@ -40,17 +42,35 @@ static void take_handover(struct pw_server *srv)
 	}
 	json = srv->pending_json;
 	metrics = srv->pending_metrics;
+	metrics_seq = srv->pending_metrics_seq;
 	srv->pending_json = srv->pending_metrics = NULL;
-	srv->health = srv->pending_health;
+	if (json)
+		srv->health = srv->pending_health;
 	srv->pending = false;
 	pthread_mutex_unlock(&srv->lock);
 
-	pw_body_unref(srv->json);
-	pw_body_unref(srv->metrics);
-	srv->json = json;
-	srv->metrics = metrics;
-	srv->gen++;
-	pw_ws_broadcast(srv);
+	if (metrics) {
+		srv->stats.metrics_renders++;
+		pw_body_unref(srv->metrics);
+		srv->metrics = metrics;
+		srv->metrics_seq = metrics_seq;
+	}
+	if (json) {
+		pw_body_unref(srv->json);
+		srv->json = json;
+		srv->gen++;
+		pw_ws_broadcast(srv);
+	}
+	if (metrics)
+		pw_http_metrics_ready(srv);
+}
+
+void pw_server_request_render(struct pw_server *srv)
+{
+	uint64_t one = 1;
+
+	if (!atomic_exchange(&srv->render_asked, true) && write(srv->render_fd, &one, sizeof(one)) < 0)
+		atomic_store(&srv->render_asked, false); /* cannot fail on an eventfd; never stay stuck */
 }
 
 static void set_socket_options(int fd)
@@ -95,6 +115,7 @@ static int server_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
 	case LWS_CALLBACK_FILTER_HTTP_CONNECTION:
 		return pw_http_filter(srv, wsi);
 	case LWS_CALLBACK_HTTP:
+		take_handover(srv); /* not woken for snapshots while no stream is open */
 		return pw_http_request(srv, wsi, pss);
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return pw_http_writeable(srv, wsi, pss);
@@ -118,6 +139,7 @@ static int server_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return pw_ws_filter(srv, wsi);
 	case LWS_CALLBACK_ESTABLISHED:
+		take_handover(srv);
 		return pw_ws_established(srv, wsi, pss);
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return pw_ws_writeable(srv, wsi, pss);
@@ -398,6 +420,8 @@ static void server_free(struct pw_server *srv)
 	pw_body_unref(srv->pending_json);
 	pw_body_unref(srv->pending_metrics);
 	pw_buf_free(&srv->metrics_buf);
+	if (srv->render_fd >= 0)
+		close(srv->render_fd);
 	pthread_mutex_destroy(&srv->lock);
 	explicit_bzero(srv->token, sizeof(srv->token));
 	free(srv);
@@ -419,6 +443,13 @@ static int server_start(void **ret_ctx, struct pw_daemon *d, char *err, size_t e
 	srv->d = d;
 	srv->opts = o;
 	srv->web_root_fd = -1;
+	srv->render_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (srv->render_fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot create an eventfd: %s", strerror(errno));
+		free(srv);
+		return r;
+	}
 	srv->metrics_opts.per_cpu = !o->no_per_cpu_metrics;
 	srv->stats.max_connections = o->max_clients;
 	pthread_mutex_init(&srv->lock, NULL);
@@ -522,17 +553,26 @@ static struct pw_body *stamped_json(const struct pw_buf *json, double now)
 	return b;
 }
 
+/* Renders /metrics from s and hands it to the service thread (daemon thread). */
+static struct pw_body *render_metrics(struct pw_server *srv, const struct snapshot *s)
+{
+	atomic_store(&srv->render_asked, false); /* a scrape from here on asks again */
+	pw_buf_clear(&srv->metrics_buf);
+	pw_metrics_render(s, &srv->metrics_opts, &srv->metrics_buf);
+	return srv->metrics_buf.oom ? NULL : pw_body_from(srv->metrics_buf.data, srv->metrics_buf.len);
+}
+
 static void server_publish(void *ctx, const struct snapshot *s, const struct pw_buf *json)
 {
 	struct pw_server *srv = ctx;
-	struct pw_body *jb, *mb, *old_j, *old_m;
+	struct pw_body *jb, *mb = NULL, *old_j, *old_m = NULL;
 	double now = (double)pw_clock_ns(CLOCK_REALTIME) / 1e9;
+	bool render = atomic_load(&srv->render_asked); /* scrapes parked before the first snapshot */
 
 	jb = stamped_json(json, now);
-	pw_buf_clear(&srv->metrics_buf);
-	pw_metrics_render(s, &srv->metrics_opts, &srv->metrics_buf);
-	mb = srv->metrics_buf.oom ? NULL : pw_body_from(srv->metrics_buf.data, srv->metrics_buf.len);
-	if (!jb || !mb) {
+	if (render)
+		mb = render_metrics(srv, s);
+	if (!jb || (render && !mb)) {
 		pw_body_unref(jb);
 		pw_body_unref(mb);
 		pw_warn("server: out of memory: snapshot %llu not sent", (unsigned long long)s->seq);
@@ -541,17 +581,53 @@ static void server_publish(void *ctx, const struct snapshot *s, const struct pw_
 
 	pthread_mutex_lock(&srv->lock);
 	old_j = srv->pending_json;
-	old_m = srv->pending_metrics;
 	srv->pending_json = jb;
-	srv->pending_metrics = mb;
+	if (mb) {
+		old_m = srv->pending_metrics;
+		srv->pending_metrics = mb;
+		srv->pending_metrics_seq = s->seq;
+	}
 	pw_health_fill(&srv->pending_health, s, srv->d, now);
 	srv->pending = true;
 	pthread_mutex_unlock(&srv->lock);
-	/* never seen by the service thread (it was busy): ours to free */
+	/* never seen by the service thread (it was busy, or nobody asked): ours to free */
 	pw_body_unref(old_j);
 	pw_body_unref(old_m);
 
-	lws_cancel_service(srv->ctx); /* the one lws call allowed from this thread */
+	/* no stream open and no scrape parked: the next request takes the handover itself */
+	if (mb || atomic_load(&srv->ws_open) > 0)
+		lws_cancel_service(srv->ctx); /* the one lws call allowed from this thread */
+}
+
+/* A scrape asked for /metrics of the last snapshot (daemon thread, between snapshots). */
+static int server_wake_fd(void *ctx)
+{
+	struct pw_server *srv = ctx;
+
+	return srv ? srv->render_fd : -1;
+}
+
+static void server_wake(void *ctx, const struct snapshot *last)
+{
+	struct pw_server *srv = ctx;
+	struct pw_body *mb, *old_m;
+	uint64_t n;
+
+	if (read(srv->render_fd, &n, sizeof(n)) < 0 || !last)
+		return; /* before the first snapshot: publish() renders it for the parked scrapes */
+	mb = render_metrics(srv, last);
+	if (!mb) {
+		pw_warn("server: out of memory: /metrics of snapshot %llu not rendered", (unsigned long long)last->seq);
+		return;
+	}
+	pthread_mutex_lock(&srv->lock);
+	old_m = srv->pending_metrics;
+	srv->pending_metrics = mb;
+	srv->pending_metrics_seq = last->seq;
+	srv->pending = true;
+	pthread_mutex_unlock(&srv->lock);
+	pw_body_unref(old_m);
+	lws_cancel_service(srv->ctx);
 }
 
 static const char *server_status(void *ctx)
@@ -572,4 +648,6 @@ const struct output pw_server_output = {
 	.publish = server_publish,
 	.status = server_status,
 	.stop = server_stop,
+	.wake_fd = server_wake_fd,
+	.wake = server_wake,
 };

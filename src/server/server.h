@@ -89,6 +89,8 @@ struct pss {
 	struct pw_body *body;
 	size_t off;
 	bool scrape_slot;
+	bool awaiting_metrics; /* a /metrics request parked until the daemon thread renders */
+	bool metrics_due;      /* its render arrived: answered at the next writable callback */
 	/* WebSocket */
 	bool linked;
 	struct pss *prev, *next;
@@ -112,8 +114,23 @@ struct pw_server {
 	/* handover: written by publish() (daemon thread), taken by the service thread */
 	pthread_mutex_t lock;
 	struct pw_body *pending_json, *pending_metrics;
+	uint64_t pending_metrics_seq; /* the snapshot pending_metrics was rendered from */
 	struct pw_health pending_health;
 	bool pending;
+
+	/*
+	 * /metrics is rendered on demand, not for every snapshot: a scrape of a snapshot not
+	 * rendered yet parks and writes render_fd, which the daemon thread polls between
+	 * snapshots (the daemon thread owns the snapshot; see output.h wake()).
+	 */
+	int render_fd;           /* eventfd */
+	atomic_bool render_asked;
+	/*
+	 * WebSocket streams open (mirrors stats.ws_clients for the daemon thread): with none,
+	 * publish() does not wake the service thread, which takes the handover when a request
+	 * or a stream comes instead.
+	 */
+	atomic_uint ws_open;
 
 	/* daemon thread only */
 	struct pw_buf metrics_buf;
@@ -121,10 +138,13 @@ struct pw_server {
 
 	/* service thread only */
 	struct pw_body *json, *metrics;
+	uint64_t metrics_seq;
 	struct pw_health health;
 	uint64_t gen;
 	struct pss *ws_head;
 	uint32_t n_scrapes;
+	struct pss *metrics_waiters[PW_SRV_MAX_SCRAPES];
+	uint32_t n_metrics_waiters;
 	struct pw_server_stats stats;
 	uint64_t stall_us;
 	lws_sorted_usec_list_t sul_stall;
@@ -151,6 +171,8 @@ int pw_http_writeable(struct pw_server *srv, struct lws *wsi, struct pss *pss);
 int pw_http_add_headers(struct pw_server *srv, struct lws *wsi, struct lws_process_html_args *args);
 int pw_http_confirm_upgrade(struct pw_server *srv, struct lws *wsi);
 void pw_http_release(struct pw_server *srv, struct pss *pss);
+void pw_http_metrics_ready(struct pw_server *srv); /* a render arrived: answer the parked scrapes */
+void pw_server_request_render(struct pw_server *srv); /* service thread: ask the daemon thread */
 /* shared checks of every request, HTTP or upgrade: 0 to go on, else the status sent */
 int pw_http_check_access(struct pw_server *srv, struct lws *wsi, enum pw_reject *ret_why);
 int pw_http_reply_close(struct lws *wsi, unsigned status, const char *msg, const char *extra_hdr);

@@ -72,6 +72,7 @@ static void link_session(struct pw_server *srv, struct pss *pss)
 	srv->ws_head = pss;
 	pss->linked = true;
 	srv->stats.ws_clients++;
+	atomic_store(&srv->ws_open, (unsigned)srv->stats.ws_clients);
 }
 
 void pw_ws_closed(struct pw_server *srv, struct pss *pss)
@@ -88,6 +89,7 @@ void pw_ws_closed(struct pw_server *srv, struct pss *pss)
 	pss->prev = pss->next = NULL;
 	if (srv->stats.ws_clients)
 		srv->stats.ws_clients--;
+	atomic_store(&srv->ws_open, (unsigned)srv->stats.ws_clients);
 }
 
 int pw_ws_established(struct pw_server *srv, struct lws *wsi, struct pss *pss)

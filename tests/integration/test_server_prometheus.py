@@ -122,6 +122,28 @@ def test_bpf_totals_step_by_the_snapshots_interval_counts():
             assert m1[key] - m0.get(key, 0) == lo["packets_recv"]
 
 
+def test_metrics_rendered_only_for_scraped_snapshots():
+    """No scraper, no render: /metrics is rendered when scraped, once per snapshot, and a
+    scrape always gets the snapshot the API shows (the render is never stale)."""
+    with Daemon("--interval", "0.2", "--no-db") as d:
+        first_snapshot(d)
+        time.sleep(1.5)  # several snapshots nobody scraped
+        health = json.loads(get(d.port, "/healthz").body)
+        assert health["server"]["metrics_renders"] == 0, health["server"]
+        m = parse_metrics(get(d.port, "/metrics").body.decode())
+        assert m["perfwatch_server_metrics_renders_total"] == 1
+        snap = json.loads(get(d.port, "/api/snapshot").body)
+        assert m["perfwatch_snapshots_total"] >= snap["seq"]  # rendered from the newest, or one newer
+        # scrapes of one snapshot share its render: renders never outnumber the snapshots
+        seen = set()
+        for _ in range(30):
+            m = parse_metrics(get(d.port, "/metrics").body.decode())
+            seen.add(m["perfwatch_snapshots_total"])
+            time.sleep(0.05)
+        assert m["perfwatch_server_metrics_renders_total"] <= len(seen) + 1, (m, seen)
+        assert len(seen) >= 2, "30 scrapes over several intervals saw one snapshot only"
+
+
 def prom_query(port, q):
     url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": q})
     with urllib.request.urlopen(url, timeout=5) as r:

@@ -430,3 +430,52 @@ Test(history_store, ids_given_while_unopenable_are_matched_to_the_files)
 	snapshot_free(&s);
 	pw_history_close(h);
 }
+
+/* The writer remembers the last snapshot's series in visit order: when the set changes
+ * (a core comes and goes, memory goes missing) every value must still land in its own
+ * series. */
+Test(history_store, series_that_come_and_go_keep_their_values)
+{
+	static const uint32_t cores[] = { 2, 3, 1, 3, 2, 4, 2, 2 };
+	const uint32_t n = sizeof(cores) / sizeof(cores[0]);
+	struct pw_history *h = th_open(NULL);
+	struct snapshot s;
+	double t0 = th_now() - 100, v[16];
+	const char *json;
+
+	snapshot_init(&s);
+	for (uint32_t i = 0; i < n; i++) {
+		th_snap(&s, t0 + i * 5, 5, 10.0 * i, 1000 + i);
+		pw_array_reserve(&s.cpu.per_core, &s.cpu.cap_per_core, cores[i], sizeof(double));
+		s.cpu.n_per_core = cores[i];
+		for (uint32_t c = 0; c < cores[i]; c++)
+			s.cpu.per_core[c] = 100.0 * (c + 1) + i;
+		s.memory.valid = i != 4;
+		pw_history_insert(h, &s);
+		cr_assert_null(pw_history_status(h));
+	}
+	snprintf(qs, sizeof(qs), "from=%.0f&to=%.0f&metrics=cpu.per_core.0,cpu.per_core.2,cpu.per_core.3,"
+		 "memory.used_bytes,cpu.usage_percent", t0 - 1, t0 + 100);
+	json = th_query(h, qs, 200);
+	for (int c = 0; c < 4; c++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "cpu.per_core.%d", c);
+		if (c == 1)
+			continue;
+		cr_assert_eq(th_array(json, name, "v", v, 16), (int)n, "%s", json);
+		for (uint32_t i = 0; i < n; i++) {
+			double want = (uint32_t)c < cores[i] ? 100.0 * (c + 1) + i : NAN;
+
+			cr_assert(th_close_enough(v[i], want), "%s[%u] = %g, want %g", name, i, v[i], want);
+		}
+	}
+	cr_assert_eq(th_array(json, "memory.used_bytes", "v", v, 16), (int)n);
+	for (uint32_t i = 0; i < n; i++)
+		cr_assert(i == 4 ? isnan(v[i]) : v[i] == 1000 + i, "used_bytes[%u] = %g", i, v[i]);
+	cr_assert_eq(th_array(json, "cpu.usage_percent", "v", v, 16), (int)n);
+	for (uint32_t i = 0; i < n; i++)
+		cr_assert(th_close_enough(v[i], 10.0 * i), "usage[%u] = %g", i, v[i]);
+	snapshot_free(&s);
+	pw_history_close(h);
+}

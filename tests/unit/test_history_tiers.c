@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Tiers: --retention, roll-ups (mean/min/max), the tier a query picks, pruning. */
 #include <errno.h>
+#include <inttypes.h>
 
+#include "history/store.h"
 #include "history/tiers.h"
 #include "test_history_util.h"
 
@@ -266,4 +268,98 @@ Test(history_tiers, the_tier_follows_the_range)
 	json = th_query(h, "from=-24h&metrics=cpu.user&points=2", 200);
 	cr_assert(strstr(json, "\"tier\":\"minute\""), "%.200s", json);
 	pw_history_close(h);
+}
+
+/* ------------------------------------------------------------ pruning costs nothing until due */
+static int count_stmt(unsigned type, void *ctx, void *p, void *x)
+{
+	(void)type;
+	(void)p;
+	(void)x;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* Inserts one snapshot at t; returns how many SQL statements the writer ran for it. */
+static int insert_counting(struct pw_history *h, struct snapshot *s, double t, int i)
+{
+	int n = 0;
+
+	sqlite3_trace_v2(h->db, SQLITE_TRACE_STMT, count_stmt, &n);
+	th_snap(s, t, 5, (double)(i % 12), (uint64_t)(i % 12) * 1000);
+	pw_history_insert(h, s);
+	sqlite3_trace_v2(h->db, 0, NULL, NULL);
+	cr_assert_null(pw_history_status(h), "%s", pw_history_status(h));
+	return n;
+}
+
+Test(history_tiers, nothing_expired_means_one_statement_per_insert)
+{
+	/* from 20 minutes before the hour to 20 after: one seal in between */
+	double now = th_now(), t0 = floor(now / 3600) * 3600 - 1200;
+	struct pw_history *h = th_open(NULL);
+	uint64_t seals;
+	struct snapshot s;
+	int i;
+
+	snapshot_init(&s);
+	insert_counting(h, &s, t0, 0); /* the first one also writes the series */
+	seals = h->seals;
+	for (i = 1; i < 480; i++) {
+		int n = insert_counting(h, &s, t0 + 5 * i, i);
+
+		if (h->seals != seals) {
+			seals = h->seals;
+			continue; /* the seal's own transaction */
+		}
+		cr_assert_eq(n, 1, "insert %d ran %d statements: only the pending row was due", i, n);
+	}
+	cr_assert_eq(h->seals, 1);
+	cr_assert_not(h->pruner.active);
+	for (int t = 0; t < PWH_N_TIERS; t++)
+		cr_assert_lt(h->pruner.oldest_ms[t], INT64_MAX, "tier %d: the sealed chunk is known", t);
+	snapshot_free(&s);
+	pw_history_close(h);
+}
+
+Test(history_tiers, expired_chunks_found_at_open_go_then_inserts_are_plain_again)
+{
+	double now = th_now(), t0 = floor(now / 3600) * 3600 - 5 * 3600;
+	struct pw_history *h = th_open(NULL);
+	int64_t cutoff_ms;
+	struct snapshot s;
+	char sql[256];
+	int i, deleted = 0;
+
+	fill(h, t0, now - 600);
+	pw_history_close(h);
+	cr_assert_geq(th_sql_count("SELECT count(*) FROM chunk WHERE tier=0 AND series=0"), 4);
+
+	/* a shorter retention at the next start: the hours before now - 2 h have expired */
+	h = th_open("raw=1h,minute=2h");
+	cr_assert_eq(h->pruner.oldest_ms[PWH_TIER_RAW], (int64_t)t0 * 1000, "the oldest chunk read at open");
+	snapshot_init(&s);
+	for (i = 0; i < 20; i++) {
+		int n = insert_counting(h, &s, now - 300 + 5 * i, i);
+
+		if (n > 1)
+			deleted++;
+		else
+			cr_assert_not(h->pruner.active, "a sweep under way runs SQL on every insert");
+	}
+	cr_assert_geq(deleted, 2, "two tiers swept");
+	cr_assert_not(h->pruner.active, "the sweep ended");
+	cutoff_ms = pwh_prune_cutoff_ms(&h->retention, PWH_TIER_RAW, (int64_t)now - 300);
+	cr_assert_geq(h->pruner.oldest_ms[PWH_TIER_RAW], cutoff_ms);
+	snapshot_free(&s);
+	pw_history_close(h);
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM chunk WHERE tier=0 AND t0 < %" PRId64, cutoff_ms);
+	cr_assert_eq(th_sql_count(sql), 0, "expired raw chunks removed");
+	cr_assert_geq(th_sql_count("SELECT count(*) FROM chunk WHERE tier=0 AND series=0"), 1, "recent raw kept");
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM chunk WHERE tier=1 AND t0 < %" PRId64,
+		 (int64_t)(now - 300 - 2 * 3600 - 3600) * 1000);
+	cr_assert_eq(th_sql_count(sql), 0, "expired minute chunks removed");
+	cr_assert_geq(th_sql_count("SELECT count(*) FROM chunk WHERE tier=1 AND series=1"), 1, "recent minutes kept");
+	cr_assert_geq(th_sql_count("SELECT count(*) FROM chunk WHERE tier=2 AND series=1"), 1, "hours kept a year");
 }

@@ -107,3 +107,24 @@ Test(jsonw, large_doubles_keep_precision)
 	cr_expect_str_eq(b.data, "[1e+300,123456789.125,-5.5]");
 	pw_buf_free(&b);
 }
+
+Test(jsonw, integers_at_their_limits)
+{
+	struct pw_buf b = { 0 };
+	struct jw w;
+
+	jw_init(&w, &b);
+	jw_arr_begin(&w);
+	jw_u64(&w, 0);
+	jw_u64(&w, UINT64_MAX);
+	jw_i64(&w, INT64_MIN);
+	jw_i64(&w, INT64_MAX);
+	jw_i64(&w, -1);
+	jw_double(&w, -5.0);
+	jw_double(&w, 999999999999999.0);
+	jw_double(&w, 1e15);
+	jw_arr_end(&w);
+	cr_expect_str_eq(b.data, "[0,18446744073709551615,-9223372036854775808,9223372036854775807,-1,-5,"
+				 "999999999999999,1e+15]");
+	pw_buf_free(&b);
+}

@@ -56,10 +56,21 @@ static int init_fails(void *state, const struct pw_env *env, char *err, size_t e
 	return -ENOENT;
 }
 
-static const struct collector good = { "memory", PW_SEC_MEMORY, sizeof(struct sleepy_state), NULL, good_collect, NULL };
-static const struct collector failing = { "cpu", PW_SEC_CPU, 0, NULL, failing_collect, NULL };
-static const struct collector slow = { "disk", PW_SEC_DISK, sizeof(struct sleepy_state), NULL, slow_collect, NULL };
-static const struct collector broken = { "perf", PW_SEC_PERF, 0, init_fails, good_collect, NULL };
+static const struct collector good = {
+	.name = "memory", .sections = PW_SEC_MEMORY, .state_size = sizeof(struct sleepy_state), .collect = good_collect,
+};
+static const struct collector failing = { .name = "cpu", .sections = PW_SEC_CPU, .collect = failing_collect };
+static const struct collector slow = {
+	.name = "disk", .sections = PW_SEC_DISK, .state_size = sizeof(struct sleepy_state),
+	.collect = slow_collect, .may_block = true,
+};
+/* the same, run in the caller's thread: it is waited for, the deadline cannot cut it short */
+static const struct collector slow_inline = {
+	.name = "disk", .sections = PW_SEC_DISK, .state_size = sizeof(struct sleepy_state), .collect = slow_collect,
+};
+static const struct collector broken = {
+	.name = "perf", .sections = PW_SEC_PERF, .init = init_fails, .collect = good_collect,
+};
 
 static const char *error_of(const struct snapshot *s, const char *name)
 {
@@ -124,5 +135,28 @@ Test(runner, hang_hook_and_clean_destroy)
 	cr_expect_not(s.memory.valid);
 	cr_expect_not_null(error_of(&s, "memory"));
 	runner_destroy(r); /* the hung worker is woken and joined: no leak under ASan */
+	snapshot_free(&s);
+}
+
+Test(runner, inline_collectors_run_in_the_callers_thread)
+{
+	const struct collector *list[] = { &good, &slow_inline };
+	struct pw_env env = { .proc_fd = -1, .sys_fd = -1 };
+	struct runner *r;
+	struct snapshot s;
+	uint64_t t0, took;
+
+	snapshot_init(&s);
+	cr_assert_eq(runner_create(&r, list, 2, &env), 0);
+	t0 = pw_mono_ns();
+	runner_collect(r, &s, t0 + 50 * 1000000ull);
+	took = pw_mono_ns() - t0;
+	/* not a timing assertion: the 400 ms sleep either happened in this thread or not */
+	cr_expect_geq(took, 400 * 1000000ull, "an inline collector was not waited for");
+	cr_expect(s.disk.valid, "an inline collector that finished late still counts");
+	cr_expect(s.memory.valid);
+	cr_expect_null(error_of(&s, "disk"));
+	cr_expect_gt(runner_stats(r, 1).wall_ns, 399 * 1000000ull);
+	runner_destroy(r);
 	snapshot_free(&s);
 }

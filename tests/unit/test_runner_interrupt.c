@@ -18,7 +18,7 @@ static int quick_collect(void *state, const struct pw_env *env, struct snapshot 
 	return 0;
 }
 
-static const struct collector quick = { "memory", PW_SEC_MEMORY, 0, NULL, quick_collect, NULL };
+static const struct collector quick = { .name = "memory", .sections = PW_SEC_MEMORY, .collect = quick_collect };
 
 static struct runner *hung_runner(struct pw_options *o, struct pw_env *env, const sigset_t *stop)
 {
