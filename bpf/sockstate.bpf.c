@@ -2,7 +2,9 @@
 /*
  * TCP socket counts by state, followed as they change instead of counted by walking the
  * kernel's hash tables (src/collect/sockbpf.c adds these changes to a netlink count).
- * One BTF tracepoint, no tracefs: sock:inet_sock_set_state fires on every state change
+ * One raw tracepoint, no tracefs (raw_tp rather than tp_btf, so that libbpf needs no
+ * kernel BTF beyond the minimized one embedded in the binary; see perfwatch.bpf.c):
+ * sock:inet_sock_set_state fires on every state change
  * of a TCP socket (tcp_set_state(), and inet_sk_set_state() for a child cloned from a
  * listener) with the old and the new state. A socket is born in CLOSE without it and
  * leaves through CLOSE, so enter[s] - leave[s] is the change of the number in state s.
@@ -57,37 +59,35 @@ static __always_inline void report_fw2(const struct sock *sk, struct pw_sock_cou
 		c->fw2_lost++;
 		return;
 	}
-	e->family = skc->skc_family;
+	e->family = BPF_CORE_READ(skc, skc_family);
 	/* skc_num is 0 by now (tcp_set_state(CLOSE) put the port); inet_sport stays */
 	e->sport = BPF_CORE_READ((const struct inet_sock *)sk, inet_sport);
-	e->dport = skc->skc_dport;
+	e->dport = BPF_CORE_READ(skc, skc_dport);
 	e->pad = 0;
-	e->bound_dev_if = skc->skc_bound_dev_if;
+	e->bound_dev_if = BPF_CORE_READ(skc, skc_bound_dev_if);
 	__builtin_memset(e->saddr, 0, sizeof(e->saddr));
 	__builtin_memset(e->daddr, 0, sizeof(e->daddr));
 	if (e->family == PW_AF_INET) {
-		e->saddr[0] = skc->skc_rcv_saddr;
-		e->daddr[0] = skc->skc_daddr;
+		e->saddr[0] = BPF_CORE_READ(skc, skc_rcv_saddr);
+		e->daddr[0] = BPF_CORE_READ(skc, skc_daddr);
 	} else if (bpf_core_field_exists(skc->skc_v6_daddr)) { /* a kernel with IPv6 */
-		for (int i = 0; i < 4; i++) {
-			e->saddr[i] = skc->skc_v6_rcv_saddr.in6_u.u6_addr32[i];
-			e->daddr[i] = skc->skc_v6_daddr.in6_u.u6_addr32[i];
-		}
+		BPF_CORE_READ_INTO(&e->saddr, skc, skc_v6_rcv_saddr.in6_u.u6_addr32);
+		BPF_CORE_READ_INTO(&e->daddr, skc, skc_v6_daddr.in6_u.u6_addr32);
 	}
 	bpf_ringbuf_submit(e, 0);
 	c->fw2_events++;
 }
 
-SEC("tp_btf/inet_sock_set_state")
+SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(pw_ss_state, const struct sock *sk, const int oldstate, const int newstate)
 {
 	const struct sock_common *skc = &sk->__sk_common;
 	struct pw_sock_counters *c;
-	__u16 family = skc->skc_family;
+	__u16 family = BPF_CORE_READ(skc, skc_family);
 	__u32 zero = 0;
 
-	if (sk->sk_protocol != IPPROTO_TCP || (family != PW_AF_INET && family != PW_AF_INET6) ||
-	    skc->skc_net.net->ns.inum != pw_netns_ino)
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP || (family != PW_AF_INET && family != PW_AF_INET6) ||
+	    BPF_CORE_READ(skc, skc_net.net, ns.inum) != pw_netns_ino)
 		return 0;
 	c = bpf_map_lookup_elem(&sock_counters, &zero);
 	if (!c)
@@ -98,7 +98,7 @@ int BPF_PROG(pw_ss_state, const struct sock *sk, const int oldstate, const int n
 	else
 		c->leave[oldstate & (PW_SS_STATES - 1)]++;
 	if (oldstate == TCP_FIN_WAIT2 && newstate == TCP_CLOSE &&
-	    !(skc->skc_flags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_DONE))))
+	    !(BPF_CORE_READ(skc, skc_flags) & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_DONE))))
 		report_fw2(sk, c);
 	return 0;
 }

@@ -21,6 +21,7 @@
 
 #include "bpf/bpf_internal.h"
 #include "bpf/bpf_testhook.h"
+#include "bpf/btf_min.h"
 #include "bpf/cpulist.h"
 #include "bpf/fdinfo.h"
 #include "bpf/verifier_log.h"
@@ -111,26 +112,6 @@ static void init_prog_table(struct pw_bpf_ctx *ctx, const bool *disabled, char (
 	ctx->n_progs = n;
 }
 
-/* Programs on tracepoints this kernel lacks are not loaded at all. */
-static void skip_missing_tracepoints(struct pw_bpf_ctx *ctx, const struct btf *vmlinux,
-				     bool *disabled, char (*disabled_why)[PW_BPF_WHY_MAX])
-{
-	char type[96];
-
-	for (uint32_t i = 0; i < ctx->n_progs; i++) {
-		const char *sec = ctx->progs[i].attach, *tp;
-
-		if (strncmp(sec, "tp_btf/", 7))
-			continue;
-		tp = sec + 7;
-		snprintf(type, sizeof(type), "btf_trace_%s", tp);
-		if (btf__find_by_name_kind(vmlinux, type, BTF_KIND_TYPEDEF) >= 0)
-			continue;
-		disabled[i] = true;
-		pw_bpf_why(disabled_why[i], "missing tracepoint: this kernel has no %s", tp);
-	}
-}
-
 static bool has_member(const struct btf *btf, const char *type, const char *member)
 {
 	const struct btf_member *m;
@@ -147,11 +128,33 @@ static bool has_member(const struct btf *btf, const char *type, const char *memb
 	return false;
 }
 
-static int open_skeleton(struct pw_bpf_ctx *ctx, char *err, size_t errlen)
+/* The kernel's sched_info.last_queued, asked of the BTF the load uses (the embedded one is small). */
+static int check_runq(struct pw_bpf_ctx *ctx, const struct pw_btf_min *btf, char *err, size_t errlen)
 {
+	const void *data;
+	struct btf *types;
+	size_t len;
 	int e;
 
-	ctx->skel = perfwatch_bpf__open();
+	data = pw_btf_min_data(&len);
+	types = pw_btf_min_path(btf) ? btf__new(data, (__u32)len) : btf__load_vmlinux_btf();
+	if (!types) {
+		e = -errno;
+		snprintf(err, errlen, "reading the kernel's BTF: %s", strerror(-e));
+		return e;
+	}
+	if (!has_member(types, "sched_info", "last_queued"))
+		pw_bpf_why(ctx->runq_why, "this kernel has no sched_info.last_queued (CONFIG_SCHED_INFO)");
+	btf__free(types); /* before the load: libbpf parses the kernel's BTF again on fallback */
+	return 0;
+}
+
+static int open_skeleton(struct pw_bpf_ctx *ctx, const struct pw_btf_min *btf, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = pw_btf_min_path(btf));
+	int e;
+
+	ctx->skel = perfwatch_bpf__open_opts(&opts);
 	if (!ctx->skel) {
 		e = -errno;
 		snprintf(err, errlen, "opening the BPF object: %s", strerror(-e));
@@ -179,14 +182,15 @@ static const char *load_hint(int e)
 
 /*
  * Opens and loads the object. A program the verifier rejects is left out and the load
- * retried, so one bad program costs only itself.
+ * retried, so one bad program costs only itself. CO-RE relocates against the embedded
+ * minimized BTF on the kernel it was made from, against the kernel's BTF otherwise.
  */
 static int load_object(struct pw_bpf_ctx *ctx, char *err, size_t errlen)
 {
 	bool disabled[PW_BPF_MAX_PROGS] = { false };
 	char disabled_why[PW_BPF_MAX_PROGS][PW_BPF_WHY_MAX];
 	struct pw_buf log = { 0 };
-	struct btf *vmlinux;
+	struct pw_btf_min btf;
 	int e = 0;
 
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
@@ -195,19 +199,15 @@ static int load_object(struct pw_bpf_ctx *ctx, char *err, size_t errlen)
 		return -ENOTSUP;
 	}
 	libbpf_set_print(libbpf_print_quiet);
-	vmlinux = btf__load_vmlinux_btf();
-	if (!vmlinux) {
-		e = -errno;
-		snprintf(err, errlen, "reading the kernel's BTF: %s", strerror(-e));
-		return e;
-	}
-	e = open_skeleton(ctx, err, errlen);
+	pw_btf_min_open(&btf);
+	ctx->btf_embedded = pw_btf_min_path(&btf) != NULL;
+	snprintf(ctx->btf_why, sizeof(ctx->btf_why), "%s", btf.why);
+	e = check_runq(ctx, &btf, err, errlen);
 	if (e)
 		goto out_free_btf;
-	init_prog_table(ctx, disabled, disabled_why);
-	skip_missing_tracepoints(ctx, vmlinux, disabled, disabled_why);
-	if (!has_member(vmlinux, "sched_info", "last_queued"))
-		pw_bpf_why(ctx->runq_why, "this kernel has no sched_info.last_queued (CONFIG_SCHED_INFO)");
+	e = open_skeleton(ctx, &btf, err, errlen);
+	if (e)
+		goto out_free_btf;
 
 	for (uint32_t attempt = 0; attempt <= ctx->n_progs; attempt++) {
 		struct pw_bpf_prog_state *bad;
@@ -216,7 +216,7 @@ static int load_object(struct pw_bpf_ctx *ctx, char *err, size_t errlen)
 		if (attempt) {
 			perfwatch_bpf__destroy(ctx->skel);
 			ctx->skel = NULL;
-			e = open_skeleton(ctx, err, errlen);
+			e = open_skeleton(ctx, &btf, err, errlen);
 			if (e)
 				goto out_free_btf;
 		}
@@ -246,14 +246,14 @@ static int load_object(struct pw_bpf_ctx *ctx, char *err, size_t errlen)
 			ctx->reader = &ctx->progs[i];
 	}
 	pw_buf_free(&log);
-	btf__free(vmlinux);
+	pw_btf_min_close(&btf);
 	return 0;
 out_destroy:
 	perfwatch_bpf__destroy(ctx->skel);
 	ctx->skel = NULL;
 out_free_btf:
 	pw_buf_free(&log);
-	btf__free(vmlinux);
+	pw_btf_min_close(&btf);
 	return e;
 }
 
@@ -268,9 +268,13 @@ static void attach_programs(struct pw_bpf_ctx *ctx)
 		link = bpf_program__attach(ps->prog);
 		if (!link) {
 			int e = errno;
+			const char *tp = strchr(ps->attach, '/');
 
-			pw_bpf_why(ps->why, "attaching to %s: %s%s", ps->attach, strerror(e),
-				e == ENOENT ? " (tracepoint not found)" : "");
+			/* raw tracepoints load on any kernel: a missing one shows at attach */
+			if (e == ENOENT && tp)
+				pw_bpf_why(ps->why, "missing tracepoint: this kernel has no %s", tp + 1);
+			else
+				pw_bpf_why(ps->why, "attaching to %s: %s", ps->attach, strerror(e));
 			continue;
 		}
 		ps->link = link;

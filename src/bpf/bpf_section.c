@@ -180,6 +180,12 @@ void pw_bpf_section_json(const struct pw_bpf *b, struct jw *w)
 	jw_kv_bool(w, "enabled", b->stats_enabled);
 	jw_kv_str_or_null(w, "error", b->stats_why);
 	jw_obj_end(w);
+	/* which BTF CO-RE relocated against: the kernel's costs start-up memory (issue #9) */
+	jw_key(w, "btf");
+	jw_obj_begin(w);
+	jw_kv_str(w, "source", b->btf_embedded ? "embedded" : "kernel");
+	jw_kv_str_or_null(w, "why_kernel", b->btf_why);
+	jw_obj_end(w);
 	jw_key(w, "maps");
 	jw_obj_begin(w);
 	jw_kv_u64(w, "count", b->n_maps);

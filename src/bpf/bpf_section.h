@@ -60,7 +60,7 @@ struct pw_bpf_netif {
 
 struct pw_bpf_prog {
 	char name[32];
-	char attach[48];  /* "tp_btf/sched_switch" */
+	char attach[48];  /* "raw_tp/sched_switch" */
 	bool attached;
 	char why[PW_BPF_WHY_MAX]; /* empty when attached */
 	uint64_t run_count_total, run_time_ns_total, recursion_misses_total;
@@ -118,6 +118,8 @@ struct pw_bpf {
 	char stats_why[PW_BPF_WHY_MAX];
 	uint32_t n_maps;
 	uint64_t map_memory_bytes; /* memlock of all maps; 0 when unknown */
+	bool btf_embedded; /* CO-RE used the minimized BTF embedded at build time, not the kernel's */
+	char btf_why[PW_BPF_WHY_MAX]; /* why the kernel's BTF was parsed instead; empty when embedded */
 	struct pw_bpf_drops drops;
 };
 

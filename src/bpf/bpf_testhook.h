@@ -3,6 +3,8 @@
  * Fault injection for the operations tests (tests/integration/test_ops_faults.py): with
  * PW_TEST_BPF_REJECT=<program name> that program is made one the kernel's verifier
  * refuses, so the real "one program rejected, the others load and attach" path runs.
+ * With PW_TEST_BTF_FINGERPRINT_MISMATCH=1 the running kernel is taken for another one
+ * than PerfWatch was built on (bpf/btf_min.c): the loaders fall back to the kernel's BTF.
  */
 #ifndef PW_BPF_TESTHOOK_H
 #define PW_BPF_TESTHOOK_H
@@ -10,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #define PW_TEST_BPF_REJECT_ENV "PW_TEST_BPF_REJECT"
+#define PW_TEST_BTF_MISMATCH_ENV "PW_TEST_BTF_FINGERPRINT_MISMATCH"
 
 /* Call after opening the object and before loading it; a no-op unless the variable names prog. */
 void pw_bpf_test_break(struct bpf_program *prog);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bpf/btf_min.h"
 #include "collect/sockstate.h"
 #include "sockstate.skel.h"
 
@@ -129,25 +130,11 @@ void pw_sockbpf_event_id(const struct pw_fw2_event *e, struct pw_sock_id *ret)
 
 static int check_kernel(char *why, size_t whylen)
 {
-	struct btf *vmlinux;
-	int err = 0;
-
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
 		whyf(why, whylen, "this kernel has no BTF (/sys/kernel/btf/vmlinux: %s)", strerror(errno));
 		return -ENOTSUP;
 	}
-	vmlinux = btf__load_vmlinux_btf();
-	if (!vmlinux) {
-		err = -errno;
-		whyf(why, whylen, "reading the kernel's BTF: %s", strerror(-err));
-		return err;
-	}
-	if (btf__find_by_name_kind(vmlinux, "btf_trace_inet_sock_set_state", BTF_KIND_TYPEDEF) < 0) {
-		whyf(why, whylen, "this kernel has no tracepoint sock:inet_sock_set_state");
-		err = -ENOTSUP;
-	}
-	btf__free(vmlinux);
-	return err;
+	return 0;
 }
 
 static const char *perm_hint(int e)
@@ -155,6 +142,33 @@ static const char *perm_hint(int e)
 	if (e == EPERM || e == EACCES)
 		return " (needs root, or CAP_BPF and CAP_PERFMON)";
 	return "";
+}
+
+/*
+ * Opens and loads the object. CO-RE relocates against the embedded minimized BTF on the
+ * kernel it was made from, so that start-up does not parse the kernel's BTF (bpf/btf_min.h).
+ */
+static int load_skeleton(struct pw_sockbpf *sb, uint32_t netns_ino, char *why, size_t whylen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	struct pw_btf_min btf;
+	int err;
+
+	pw_btf_min_open(&btf);
+	opts.btf_custom_path = pw_btf_min_path(&btf);
+	sb->skel = sockstate_bpf__open_opts(&opts);
+	if (!sb->skel) {
+		err = -errno;
+		whyf(why, whylen, "opening the BPF object: %s", strerror(-err));
+		goto out_close_btf;
+	}
+	sb->skel->rodata->pw_netns_ino = netns_ino;
+	err = sockstate_bpf__load(sb->skel);
+	if (err)
+		whyf(why, whylen, "loading the BPF program: %s%s", strerror(-err), perm_hint(-err));
+out_close_btf:
+	pw_btf_min_close(&btf);
+	return err;
 }
 
 static int on_fw2(void *ctx, void *data, size_t size)
@@ -192,18 +206,9 @@ int pw_sockbpf_open(struct pw_sockbpf **ret, uint32_t netns_ino, char *why, size
 	if (!sb->percpu)
 		goto out_nomem;
 	libbpf_set_print(libbpf_quiet);
-	sb->skel = sockstate_bpf__open();
-	if (!sb->skel) {
-		err = -errno;
-		whyf(why, whylen, "opening the BPF object: %s", strerror(-err));
+	err = load_skeleton(sb, netns_ino, why, whylen);
+	if (err)
 		goto out_close;
-	}
-	sb->skel->rodata->pw_netns_ino = netns_ino;
-	err = sockstate_bpf__load(sb->skel);
-	if (err) {
-		whyf(why, whylen, "loading the BPF program: %s%s", strerror(-err), perm_hint(-err));
-		goto out_close;
-	}
 	sb->ring = ring_buffer__new(bpf_map__fd(sb->skel->maps.fw2_ring), on_fw2, sb, NULL);
 	if (!sb->ring) {
 		err = -errno;
@@ -213,8 +218,11 @@ int pw_sockbpf_open(struct pw_sockbpf **ret, uint32_t netns_ino, char *why, size
 	sb->link = bpf_program__attach(sb->skel->progs.pw_ss_state);
 	if (!sb->link) {
 		err = -errno;
-		whyf(why, whylen, "attaching to tracepoint sock:inet_sock_set_state: %s%s", strerror(-err),
-		     perm_hint(-err));
+		if (err == -ENOENT) /* a raw tracepoint loads on any kernel: a missing one shows here */
+			whyf(why, whylen, "this kernel has no tracepoint sock:inet_sock_set_state");
+		else
+			whyf(why, whylen, "attaching to tracepoint sock:inet_sock_set_state: %s%s", strerror(-err),
+			     perm_hint(-err));
 		goto out_close;
 	}
 	sb->prog_fd = bpf_program__fd(sb->skel->progs.pw_ss_state);
