@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * PerfWatch's kernel side: CO-RE programs on raw tracepoints (raw_tp: no tracefs needed)
+ * PerfWatch's kernel side: CO-RE programs on BTF tracepoints (tp_btf: no tracefs needed)
  * that only increment per-CPU counters and histogram buckets, plus one reader program
  * that userspace runs on each CPU (BPF_PROG_TEST_RUN with BPF_F_TEST_RUN_ON_CPU) to read
  * the counting perf events of that CPU with bpf_perf_event_read_value().
@@ -15,13 +15,6 @@
  * set on wakeup and on preemption, as /proc/<pid>/schedstat uses it), and sched_switch
  * fires before the kernel consumes that stamp. The latency is rq->clock - last_queued;
  * rq->clock was updated by __schedule() just before the switch.
- *
- * raw_tp, not tp_btf: a tp_btf program needs the attach target's id in the kernel's BTF,
- * which makes libbpf parse all of /sys/kernel/btf/vmlinux (several MB, twice that in
- * transient buffers) at load. Raw tracepoints take the same arguments without it, and
- * CO-RE then needs only the minimized BTF embedded in the binary (src/bpf/btf_min.c).
- * The price: kernel memory is read with bpf_probe_read_kernel (BPF_CORE_READ) instead
- * of direct loads.
  */
 #include "vmlinux.h"
 
@@ -151,25 +144,25 @@ static __always_inline struct pw_drops *drops_ctr(void)
 static __always_inline int task_cpu(struct task_struct *t)
 {
 	if (bpf_core_field_exists(t->thread_info.cpu))
-		return BPF_CORE_READ(t, thread_info.cpu);
+		return t->thread_info.cpu;
 	return BPF_CORE_READ((struct task_struct___pre516 *)t, cpu);
 }
 
 /* The run-queue clock of the CPU a task is on (for prev in sched_switch: this CPU). */
 static __always_inline __u64 task_rq_clock(struct task_struct *t)
 {
-	struct cfs_rq *cfs = BPF_CORE_READ(t, se.cfs_rq);
+	struct cfs_rq *cfs = t->se.cfs_rq;
 	struct rq *rq;
 
 	if (bpf_core_field_exists(cfs->rq))
-		return BPF_CORE_READ(cfs, rq, clock);
+		return cfs->rq->clock;
 	/* without group scheduling, the cfs_rq is the one embedded in the rq */
 	rq = (struct rq *)((__u64)cfs - bpf_core_field_offset(struct rq, cfs));
 	return BPF_CORE_READ(rq, clock);
 }
 
 /* ---------------------------------------------------------------- scheduler */
-SEC("raw_tp/sched_switch")
+SEC("tp_btf/sched_switch")
 int BPF_PROG(pw_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	struct pw_cpu_counters *c = cpu_ctr();
@@ -181,8 +174,8 @@ int BPF_PROG(pw_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		c->ctx_switches++;
 	if (!bpf_core_field_exists(next->sched_info.last_queued))
 		return 0; /* a kernel without CONFIG_SCHED_INFO: no run-queue latency */
-	queued = BPF_CORE_READ(next, sched_info.last_queued);
-	if (!queued || !BPF_CORE_READ(next, pid))
+	queued = next->sched_info.last_queued;
+	if (!queued || !next->pid)
 		return 0;
 	now = task_rq_clock(prev);
 	h = bpf_map_lookup_elem(&runq_hist, &zero);
@@ -192,7 +185,7 @@ int BPF_PROG(pw_sched_switch, bool preempt, struct task_struct *prev, struct tas
 }
 
 /* The tracepoint fires for every set_task_cpu(); perf counts only real moves. */
-SEC("raw_tp/sched_migrate_task")
+SEC("tp_btf/sched_migrate_task")
 int BPF_PROG(pw_sched_migrate_task, struct task_struct *p, int dest_cpu)
 {
 	struct pw_cpu_counters *c;
@@ -206,7 +199,7 @@ int BPF_PROG(pw_sched_migrate_task, struct task_struct *p, int dest_cpu)
 }
 
 /* ---------------------------------------------------------------- page faults (x86) */
-SEC("raw_tp/page_fault_user")
+SEC("tp_btf/page_fault_user")
 int BPF_PROG(pw_page_fault_user)
 {
 	struct pw_cpu_counters *c = cpu_ctr();
@@ -216,7 +209,7 @@ int BPF_PROG(pw_page_fault_user)
 	return 0;
 }
 
-SEC("raw_tp/page_fault_kernel")
+SEC("tp_btf/page_fault_kernel")
 int BPF_PROG(pw_page_fault_kernel)
 {
 	struct pw_cpu_counters *c = cpu_ctr();
@@ -232,15 +225,15 @@ static __always_inline __u32 rq_dev(struct request *rq)
 	struct gendisk *disk;
 
 	if (bpf_core_field_exists(((struct request_queue *)0)->disk))
-		disk = BPF_CORE_READ(rq, q, disk);
+		disk = rq->q->disk;
 	else
 		disk = BPF_CORE_READ((struct request___pre515 *)rq, rq_disk);
 	if (!disk)
 		return 0;
-	return ((__u32)BPF_CORE_READ(disk, major) << 20) | (__u32)BPF_CORE_READ(disk, first_minor);
+	return ((__u32)disk->major << 20) | (__u32)disk->first_minor;
 }
 
-SEC("raw_tp/block_rq_issue")
+SEC("tp_btf/block_rq_issue")
 int BPF_PROG(pw_block_rq_issue, struct request *rq)
 {
 	__u64 key = (__u64)rq, now = bpf_ktime_get_ns();
@@ -254,7 +247,7 @@ int BPF_PROG(pw_block_rq_issue, struct request *rq)
 	return 0;
 }
 
-SEC("raw_tp/block_rq_complete")
+SEC("tp_btf/block_rq_complete")
 int BPF_PROG(pw_block_rq_complete, struct request *rq, blk_status_t error, unsigned int nr_bytes)
 {
 	__u64 key = (__u64)rq, *start, now;
@@ -267,10 +260,10 @@ int BPF_PROG(pw_block_rq_complete, struct request *rq, blk_status_t error, unsig
 		return 0; /* issued before we attached */
 	now = bpf_ktime_get_ns();
 	dev = rq_dev(rq);
-	op = BPF_CORE_READ(rq, cmd_flags) & PW_REQ_OP_MASK;
+	op = rq->cmd_flags & PW_REQ_OP_MASK;
 	op = op == 0 ? PW_BLK_READ : op == 1 ? PW_BLK_WRITE : PW_BLK_OTHER;
 	/* a partial completion (nr_bytes < what is left) comes again for the rest */
-	final = nr_bytes >= BPF_CORE_READ(rq, __data_len);
+	final = nr_bytes >= rq->__data_len;
 
 	s = bpf_map_lookup_elem(&blk_stats, &dev);
 	if (!s) {
@@ -301,8 +294,8 @@ int BPF_PROG(pw_block_rq_complete, struct request *rq, blk_status_t error, unsig
 static __always_inline struct pw_net_counters *net_ctr(struct net_device *dev)
 {
 	struct pw_net_key k = {
-		.ifindex = BPF_CORE_READ(dev, ifindex),
-		.netns = BPF_CORE_READ(dev, nd_net.net, ns.inum),
+		.ifindex = dev->ifindex,
+		.netns = dev->nd_net.net->ns.inum,
 	};
 	struct pw_net_counters *n;
 
@@ -320,7 +313,7 @@ static __always_inline struct pw_net_counters *net_ctr(struct net_device *dev)
 	return n;
 }
 
-SEC("raw_tp/net_dev_xmit")
+SEC("tp_btf/net_dev_xmit")
 int BPF_PROG(pw_net_dev_xmit, struct sk_buff *skb, int rc, struct net_device *dev, unsigned int skb_len)
 {
 	struct pw_net_counters *n;
@@ -335,10 +328,10 @@ int BPF_PROG(pw_net_dev_xmit, struct sk_buff *skb, int rc, struct net_device *de
 	return 0;
 }
 
-SEC("raw_tp/netif_receive_skb")
+SEC("tp_btf/netif_receive_skb")
 int BPF_PROG(pw_netif_receive_skb, struct sk_buff *skb)
 {
-	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	struct net_device *dev = skb->dev;
 	struct pw_net_counters *n;
 	__u64 len, head, data;
 	__u16 mac;
@@ -346,10 +339,10 @@ int BPF_PROG(pw_netif_receive_skb, struct sk_buff *skb)
 	if (!dev)
 		return 0;
 	/* eth_type_trans() pulled the link-layer header; count it, as the drivers do */
-	len = BPF_CORE_READ(skb, len);
-	mac = BPF_CORE_READ(skb, mac_header);
-	head = (__u64)BPF_CORE_READ(skb, head);
-	data = (__u64)BPF_CORE_READ(skb, data);
+	len = skb->len;
+	mac = skb->mac_header;
+	head = (__u64)skb->head;
+	data = (__u64)skb->data;
 	if (mac != (__u16)~0U && data >= head + mac && data - head - mac < 256)
 		len += data - head - mac;
 	n = net_ctr(dev);

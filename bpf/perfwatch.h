@@ -22,10 +22,10 @@ enum pw_blk_op { PW_BLK_READ = 0, PW_BLK_WRITE = 1, PW_BLK_OTHER = 2, PW_BLK_OPS
 
 /* Per CPU (one PERCPU_ARRAY element): each field is written by one program only. */
 struct pw_cpu_counters {
-	__u64 ctx_switches;  /* raw_tp/sched_switch */
-	__u64 migrations;    /* raw_tp/sched_migrate_task, when the CPU really changes */
-	__u64 faults_user;   /* raw_tp/page_fault_user */
-	__u64 faults_kernel; /* raw_tp/page_fault_kernel: kernel-mode faults (e.g. copy_to_user) */
+	__u64 ctx_switches;  /* tp_btf/sched_switch */
+	__u64 migrations;    /* tp_btf/sched_migrate_task, when the CPU really changes */
+	__u64 faults_user;   /* tp_btf/page_fault_user */
+	__u64 faults_kernel; /* tp_btf/page_fault_kernel: kernel-mode faults (e.g. copy_to_user) */
 };
 
 struct pw_hist {

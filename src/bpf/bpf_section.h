@@ -60,7 +60,7 @@ struct pw_bpf_netif {
 
 struct pw_bpf_prog {
 	char name[32];
-	char attach[48];  /* "raw_tp/sched_switch" */
+	char attach[48];  /* "tp_btf/sched_switch" */
 	bool attached;
 	char why[PW_BPF_WHY_MAX]; /* empty when attached */
 	uint64_t run_count_total, run_time_ns_total, recursion_misses_total;

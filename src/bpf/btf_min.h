@@ -2,15 +2,16 @@
 /*
  * The minimized kernel BTF embedded in the binary at build time (mk/btf.mk,
  * vmlinux/gen-min-btf.sh): only the types and members that the CO-RE relocations of
- * bpf/perfwatch.bpf.c and bpf/sockstate.bpf.c use, as the build machine's kernel has them.
+ * bpf/sockstate.bpf.c use, as the build machine's kernel has them (bpf/perfwatch.bpf.c's
+ * tp_btf programs need the kernel's BTF for their attach points: bpf_load.c).
  *
  * libbpf parses all of /sys/kernel/btf/vmlinux (several MB, with transient copies of
  * twice that) for every object it loads with CO-RE relocations, unless it is given a
- * btf_custom_path. On the kernel the blob was made from, the loaders (bpf_load.c,
- * collect/sockbpf.c) hand it over as a memfd path instead, and start-up never touches the
- * full kernel BTF. On any other kernel (told apart by the GNU build-id in
- * /sys/kernel/notes and the size of the kernel's BTF) they pass nothing and libbpf reads
- * the kernel's BTF as before; why is said in the bpf section of the snapshot.
+ * btf_custom_path. On the kernel the blob was made from, the socket counts' loader
+ * (collect/sockbpf.c) hands it over as a memfd path instead, and that load never touches
+ * the full kernel BTF. On any other kernel (told apart by the GNU build-id in
+ * /sys/kernel/notes and the size of the kernel's BTF) it passes nothing and libbpf reads
+ * the kernel's BTF as before.
  */
 #ifndef PW_BTF_MIN_H
 #define PW_BTF_MIN_H
