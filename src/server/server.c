@@ -500,7 +500,6 @@ static int server_start(void **ret_ctx, struct pw_daemon *d, char *err, size_t e
 	if (r < 0)
 		goto fail;
 	pw_webroot_install(srv);
-	pw_ws_start_stall_timer(srv); /* before the service thread: no race on lws' timer list */
 
 	r = -pthread_create(&srv->thread, NULL, service_thread, srv);
 	if (r < 0) {

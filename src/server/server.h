@@ -182,7 +182,6 @@ int pw_ws_filter(struct pw_server *srv, struct lws *wsi);
 int pw_ws_established(struct pw_server *srv, struct lws *wsi, struct pss *pss);
 int pw_ws_writeable(struct pw_server *srv, struct lws *wsi, struct pss *pss);
 int pw_ws_receive(struct pw_server *srv, struct lws *wsi, struct pss *pss, size_t len);
-void pw_ws_start_stall_timer(struct pw_server *srv);
 void pw_ws_closed(struct pw_server *srv, struct pss *pss);
 void pw_ws_broadcast(struct pw_server *srv);
 

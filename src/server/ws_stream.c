@@ -63,8 +63,13 @@ int pw_ws_filter(struct pw_server *srv, struct lws *wsi)
 	return 0;
 }
 
+static void stall_check(lws_sorted_usec_list_t *sul);
+
 static void link_session(struct pw_server *srv, struct pss *pss)
 {
+	/* the first stream starts the stall timer; it stops when the last one goes */
+	if (!srv->ws_head)
+		lws_sul_schedule(srv->ctx, 0, &srv->sul_stall, stall_check, (lws_usec_t)srv->stall_us);
 	pss->prev = NULL;
 	pss->next = srv->ws_head;
 	if (srv->ws_head)
@@ -195,10 +200,6 @@ static void stall_check(lws_sorted_usec_list_t *sul)
 			lws_set_timeout(p->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 		}
 	}
-	lws_sul_schedule(srv->ctx, 0, &srv->sul_stall, stall_check, (lws_usec_t)srv->stall_us);
-}
-
-void pw_ws_start_stall_timer(struct pw_server *srv)
-{
-	lws_sul_schedule(srv->ctx, 0, &srv->sul_stall, stall_check, (lws_usec_t)srv->stall_us);
+	if (srv->ws_head) /* no stream, no wake-ups: link_session() starts it again */
+		lws_sul_schedule(srv->ctx, 0, &srv->sul_stall, stall_check, (lws_usec_t)srv->stall_us);
 }
