@@ -299,7 +299,7 @@ int pw_daemon_run(const struct pw_options *opts)
 	next = pw_mono_ns();
 
 	for (;;) {
-		uint64_t cpu0, t0, t1;
+		uint64_t cpu0, t0, t1, o0, o1;
 
 		sig = wait_until(&wait, next);
 		if (sig == SIGHUP) {
@@ -365,20 +365,21 @@ int pw_daemon_run(const struct pw_options *opts)
 		snapshot_to_json(&snap, &json);
 		t1 = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 		snap.self.json_cpu_ns = t1 - t0;
+		o0 = t1;
 		if (json.oom) {
 			pw_err("out of memory while serializing snapshot %llu", (unsigned long long)snap.seq);
 		} else {
-			for (i = 0; i < n_outs; i++) {
-				uint64_t o0 = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID);
-
+			/* one clock reading ends an output's time and starts the next one's */
+			for (i = 0; i < n_outs; i++, o0 = o1) {
 				outs[i].o->publish(outs[i].ctx, &snap, &json);
-				out_cpu_ns[i] = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID) - o0;
+				o1 = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+				out_cpu_ns[i] = o1 - o0;
 			}
 			wait.published = &snap;
 		}
 		printed++;
 		/* carried into the next snapshot: this cycle's cost is known only now */
-		snap.self.outputs_cpu_ns = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t1;
+		snap.self.outputs_cpu_ns = o0 - t1;
 		snap.self.n_outputs = (uint32_t)n_outs;
 		for (i = 0; i < n_outs; i++) {
 			snap.self.outputs[i].name = outs[i].o->name;

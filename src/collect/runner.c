@@ -95,15 +95,20 @@ static void null_sections(struct snapshot *s, unsigned sections, const char *why
 		s->bpf_valid = false;
 }
 
-/* One run of a worker's collector, timed on the calling thread's CPU clock. */
-static int run_timed(struct worker *w)
+/*
+ * One run of a worker's collector, timed on the calling thread's CPU clock from *cpu
+ * (read before), which is left at the end: runs one after another share the readings
+ * (reading a thread's CPU clock is a system call).
+ */
+static int run_timed(struct worker *w, uint64_t *cpu)
 {
-	uint64_t wall0 = pw_mono_ns(), cpu0 = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	uint64_t wall0 = pw_mono_ns(), cpu0 = *cpu;
 	int rc;
 
 	w->err[0] = '\0';
 	rc = w->c->collect(w->state_mem, w->r->env, &w->snap, w->err, sizeof(w->err));
-	w->stats.cpu_ns = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+	*cpu = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	w->stats.cpu_ns = *cpu - cpu0;
 	w->stats.wall_ns = pw_mono_ns() - wall0;
 	return rc;
 }
@@ -112,7 +117,7 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct runner *r = w->r;
-	uint64_t gen;
+	uint64_t gen, cpu;
 	int rc;
 
 	pthread_mutex_lock(&r->lock);
@@ -131,7 +136,8 @@ static void *worker_main(void *arg)
 				pthread_cond_wait(&w->go, &r->lock);
 			break;
 		}
-		rc = run_timed(w);
+		cpu = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+		rc = run_timed(w, &cpu);
 
 		pthread_mutex_lock(&r->lock);
 		w->rc = rc;
@@ -222,7 +228,7 @@ static bool interrupted(const struct runner *r)
 void runner_collect(struct runner *r, struct snapshot *out, uint64_t deadline_ns)
 {
 	struct timespec dl;
-	uint64_t now = pw_mono_ns();
+	uint64_t now = pw_mono_ns(), cpu;
 	bool waiting;
 	size_t i;
 
@@ -241,12 +247,13 @@ void runner_collect(struct runner *r, struct snapshot *out, uint64_t deadline_ns
 	}
 	/* the others here, while the threaded ones run: only this thread touches them */
 	pthread_mutex_unlock(&r->lock);
+	cpu = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	for (i = 0; i < r->n; i++) {
 		struct worker *w = &r->w[i];
 
 		if (!w->started || w->threaded)
 			continue;
-		w->rc = run_timed(w);
+		w->rc = run_timed(w, &cpu);
 		w->done_gen = w->gen;
 		w->state = W_DONE;
 	}
