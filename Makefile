@@ -38,7 +38,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wundef
-CPPFLAGS += -D_GNU_SOURCE -DPW_VERSION='"$(VERSION)"' -Isrc -I$(BUILD)/gen $(PKG_CFLAGS)
+CPPFLAGS += -D_GNU_SOURCE -Isrc -I$(BUILD)/gen $(PKG_CFLAGS)
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 $(WARN) -fno-strict-aliasing -MMD -MP
 LDLIBS += $(PKG_LIBS) -lelf -lz -lcap -lpthread -lm

@@ -8,6 +8,7 @@
 
 #include "history/tiers.h"
 #include "options.h"
+#include "pw_version.h"
 
 enum {
 	OPT_INTERVAL = 'i',

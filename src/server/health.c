@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "output/jsonw.h"
+#include "pw_version.h"
 #include "server/server.h"
 #include "util/timeutil.h"
 

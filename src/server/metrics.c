@@ -2,6 +2,7 @@
 #include "server/metrics.h"
 
 #include "bpf/bpf_section.h"
+#include "pw_version.h"
 #include "server/promtext.h"
 
 #include <math.h>
