@@ -50,19 +50,26 @@ static inline void scratch_make(struct scratch_root *r)
 	cr_assert(mkdtemp(r->path), "mkdtemp: %s", strerror(errno));
 }
 
+/* Writes <root>/<name> with len bytes of text. */
+static inline void scratch_write(struct scratch_root *r, const char *name, const char *text, size_t len)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", r->path, name);
+	f = fopen(path, "w");
+	cr_assert(f, "cannot write %s", path);
+	cr_assert_eq(fwrite(text, 1, len, f), len);
+	fclose(f);
+}
+
 /* Copies tests/fixtures/<rel> to <root>/<name>. */
 static inline void scratch_put(struct scratch_root *r, const char *rel, const char *name)
 {
 	struct pw_buf b = { 0 };
-	char path[256];
-	FILE *f;
 
 	fixture_read(rel, &b);
-	snprintf(path, sizeof(path), "%s/%s", r->path, name);
-	f = fopen(path, "w");
-	cr_assert(f, "cannot write %s", path);
-	cr_assert_eq(fwrite(b.data, 1, b.len, f), b.len);
-	fclose(f);
+	scratch_write(r, name, b.data, b.len);
 	pw_buf_free(&b);
 }
 

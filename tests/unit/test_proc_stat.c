@@ -409,17 +409,10 @@ Test(cpu_collector, bad_files_give_a_reason)
 	}
 }
 
-static void scratch_write(struct scratch_root *r, const char *name, const char *text)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", r->path, name);
-	f = fopen(path, "w");
-	cr_assert(f, "cannot write %s", path);
-	fputs(text, f);
-	fclose(f);
-}
+/* /proc/cpuinfo of two CPUs at the MHz given */
+#define CPUINFO_2(mhz) "processor\t: 0\ncpu MHz\t\t: " mhz "\n\nprocessor\t: 1\ncpu MHz\t\t: " mhz "\n"
+static const char cpuinfo_1000[] = CPUINFO_2("1000.5"), cpuinfo_3000[] = CPUINFO_2("3000.5");
+static const char cpuinfo_2000_2100[] = "processor\t: 0\ncpu MHz\t\t: 2000.5\n\nprocessor\t: 1\ncpu MHz\t\t: 2100.5\n";
 
 Test(cpu_collector, cpuinfo_mhz_read_again_once_steady_only_each_minute)
 {
@@ -429,13 +422,13 @@ Test(cpu_collector, cpuinfo_mhz_read_again_once_steady_only_each_minute)
 
 	scratch_make(&root);
 	scratch_put(&root, "proc/vm2-linux-6.18/stat", "stat");
-	scratch_write(&root, "cpuinfo", "processor\t: 0\ncpu MHz\t\t: 1000.5\n\nprocessor\t: 1\ncpu MHz\t\t: 1000.5\n");
+	scratch_write(&root, "cpuinfo", cpuinfo_1000, sizeof(cpuinfo_1000) - 1);
 	run_start(&run, &pw_cpu_collector, root.path, FIXTURES "/sys/vm2-linux-6.18");
 
 	cr_assert_eq(run_collect(&run), 0, "%s", run.err);
 	cr_expect(near(c->frequency_mhz[0], 1000.5, 1e-9));
 	/* not steady yet: a change shows at once */
-	scratch_write(&root, "cpuinfo", "processor\t: 0\ncpu MHz\t\t: 2000.5\n\nprocessor\t: 1\ncpu MHz\t\t: 2100.5\n");
+	scratch_write(&root, "cpuinfo", cpuinfo_2000_2100, sizeof(cpuinfo_2000_2100) - 1);
 	cr_assert_eq(run_collect(&run), 0, "%s", run.err);
 	cr_expect(near(c->frequency_mhz[0], 2000.5, 1e-9) && near(c->frequency_mhz[1], 2100.5, 1e-9));
 	cr_assert_eq(run_collect(&run), 0, "%s", run.err);
@@ -448,7 +441,7 @@ Test(cpu_collector, cpuinfo_mhz_read_again_once_steady_only_each_minute)
 	cr_expect(near(c->frequency_mhz[1], 2100.5, 1e-9), "%f", c->frequency_mhz[1]);
 
 	/* CPUs came or went: read again at once */
-	scratch_write(&root, "cpuinfo", "processor\t: 0\ncpu MHz\t\t: 3000.5\n\nprocessor\t: 1\ncpu MHz\t\t: 3000.5\n");
+	scratch_write(&root, "cpuinfo", cpuinfo_3000, sizeof(cpuinfo_3000) - 1);
 	scratch_put(&root, "proc/xeon96/stat", "stat");
 	cr_assert_eq(run_collect(&run), 0, "%s", run.err);
 	cr_expect(near(c->frequency_mhz[0], 3000.5, 1e-9), "%f", c->frequency_mhz[0]);
