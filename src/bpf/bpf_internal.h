@@ -66,8 +66,6 @@ struct pw_bpf_ctx {
 	struct pw_bpf_prog_state progs[PW_BPF_MAX_PROGS];
 	struct pw_bpf_prog_state *reader; /* NULL when it did not load */
 	char runq_why[PW_BPF_WHY_MAX];   /* why run-queue latency is not measured */
-	bool btf_embedded;               /* CO-RE used the embedded minimized BTF (bpf/btf_min.h) */
-	char btf_why[PW_BPF_WHY_MAX];    /* why the kernel's BTF was used instead */
 
 	struct pw_pmu_slot slots[PW_PMU_SLOTS];
 

@@ -216,9 +216,6 @@ static int load_object(struct pw_bpf_ctx *ctx, char *err, size_t errlen)
 		return -ENOTSUP;
 	}
 	libbpf_set_print(libbpf_print_quiet);
-	ctx->btf_embedded = false;
-	pw_bpf_why(ctx->btf_why, "the perf source's programs are tp_btf (direct reads on the scheduler's hot path): "
-		   "libbpf finds their attach points in the kernel's BTF");
 	e = open_skeleton(ctx, err, errlen);
 	if (e)
 		return e;

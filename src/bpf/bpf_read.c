@@ -597,8 +597,6 @@ int pw_bpf_read(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct snapsho
 		memcpy(b->stats_why, ctx->stats_why, sizeof(b->stats_why));
 	b->n_maps = ctx->n_maps;
 	b->map_memory_bytes = ctx->map_memory_bytes;
-	b->btf_embedded = ctx->btf_embedded;
-	memcpy(b->btf_why, ctx->btf_why, sizeof(b->btf_why));
 
 	e = pw_array_reserve(&b->cpus, &b->cap_cpus, (uint32_t)ctx->ncpus, sizeof(*b->cpus));
 	if (e) {

@@ -180,11 +180,12 @@ void pw_bpf_section_json(const struct pw_bpf *b, struct jw *w)
 	jw_kv_bool(w, "enabled", b->stats_enabled);
 	jw_kv_str_or_null(w, "error", b->stats_why);
 	jw_obj_end(w);
-	/* which BTF CO-RE relocated against: the kernel's costs start-up memory (issue #9) */
+	/* which BTF CO-RE relocated against: the kernel's, for tp_btf (bpf_load.c says why) */
 	jw_key(w, "btf");
 	jw_obj_begin(w);
-	jw_kv_str(w, "source", b->btf_embedded ? "embedded" : "kernel");
-	jw_kv_str_or_null(w, "why_kernel", b->btf_why);
+	jw_kv_str(w, "source", "kernel");
+	jw_kv_str(w, "why_kernel", "the perf source's programs are tp_btf (direct reads on the scheduler's hot path): "
+				   "libbpf finds their attach points in the kernel's BTF");
 	jw_obj_end(w);
 	jw_key(w, "maps");
 	jw_obj_begin(w);

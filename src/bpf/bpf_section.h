@@ -118,8 +118,6 @@ struct pw_bpf {
 	char stats_why[PW_BPF_WHY_MAX];
 	uint32_t n_maps;
 	uint64_t map_memory_bytes; /* memlock of all maps; 0 when unknown */
-	bool btf_embedded; /* CO-RE used the minimized BTF embedded at build time, not the kernel's */
-	char btf_why[PW_BPF_WHY_MAX]; /* why the kernel's BTF was parsed instead; empty when embedded */
 	struct pw_bpf_drops drops;
 };
 

@@ -612,8 +612,12 @@ static void server_wake(void *ctx, const struct snapshot *last)
 	struct pw_body *mb, *old_m;
 	uint64_t n;
 
-	if (read(srv->render_fd, &n, sizeof(n)) < 0 || !last)
-		return; /* before the first snapshot: publish() renders it for the parked scrapes */
+	/*
+	 * Before the first snapshot, publish() renders for the parked scrapes; a request that
+	 * came during a collection was answered by publish() already (it cleared the flag).
+	 */
+	if (read(srv->render_fd, &n, sizeof(n)) < 0 || !last || !atomic_load(&srv->render_asked))
+		return;
 	mb = render_metrics(srv, last);
 	if (!mb) {
 		pw_warn("server: out of memory: /metrics of snapshot %llu not rendered", (unsigned long long)last->seq);
