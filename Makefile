@@ -53,6 +53,8 @@ FUZZ_OBJS := $(LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/gen/%.bpf.o)
 BPF_SKELS := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/gen/%.skel.h)
+# the perf source's object is also loaded as a light skeleton (src/bpf/bpf_lskel.c says why)
+BPF_SKELS += $(BUILD)/gen/perfwatch.lskel.h
 VMLINUX_H := $(BUILD)/gen/vmlinux.h
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
@@ -86,6 +88,10 @@ $(BUILD)/gen/%.bpf.o: bpf/%.bpf.c $(VMLINUX_H) $(wildcard bpf/*.h)
 $(BUILD)/gen/%.skel.h: $(BUILD)/gen/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+$(BUILD)/gen/%.lskel.h: $(BUILD)/gen/%.bpf.o
+	$(call msg,LSKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton -L $< name $(subst -,_,$*)_lskel > $@.tmp && mv $@.tmp $@
 
 # ---------------------------------------------------------------- C
 $(BUILD)/obj/%.o: %.c | $(BPF_SKELS)

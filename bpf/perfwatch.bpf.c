@@ -32,6 +32,12 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 /* Set by userspace before load. */
 const volatile __u32 pw_nr_cpus = 1; /* possible CPUs: stride of pmu_events */
 
+/*
+ * Set when this kernel's task_struct has no sched_info.last_queued (no CONFIG_SCHED_INFO):
+ * userspace learns it here, without parsing the kernel's BTF itself (src/bpf/bpf_load.c).
+ */
+__u32 pw_no_sched_info;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -172,8 +178,10 @@ int BPF_PROG(pw_sched_switch, bool preempt, struct task_struct *prev, struct tas
 
 	if (c)
 		c->ctx_switches++;
-	if (!bpf_core_field_exists(next->sched_info.last_queued))
-		return 0; /* a kernel without CONFIG_SCHED_INFO: no run-queue latency */
+	if (!bpf_core_field_exists(next->sched_info.last_queued)) {
+		pw_no_sched_info = 1; /* no CONFIG_SCHED_INFO: no run-queue latency */
+		return 0;
+	}
 	queued = next->sched_info.last_queued;
 	if (!queued || !next->pid)
 		return 0;
@@ -359,7 +367,7 @@ int BPF_PROG(pw_netif_receive_skb, struct sk_buff *skb)
  * counting perf events (time_enabled/time_running included, for multiplexing) into
  * pmu_values. A failed read keeps the last good values and records the error.
  */
-SEC("raw_tp")
+SEC("raw_tp/perfwatch_reader_never_attached")
 int pw_read_pmu(void *ctx)
 {
 	__u32 cpu = bpf_get_smp_processor_id();

@@ -15,15 +15,14 @@
 #include "../../bpf/perfwatch.h"
 
 struct perfwatch_bpf;
-struct bpf_program;
-struct bpf_link;
+struct perfwatch_lskel;
 
 #define PW_BPF_BLK_MAX 256  /* blk_stats max_entries */
 #define PW_BPF_NET_MAX 1024 /* net_stats max_entries */
 
 struct pw_bpf_prog_state {
-	struct bpf_program *prog;
-	struct bpf_link *link;
+	int fd;        /* the loaded program; -1 when it did not load */
+	int link_fd;   /* its raw tracepoint attachment; -1 when not attached */
 	char name[32];
 	char attach[48];
 	bool loaded;   /* passed the verifier */
@@ -52,11 +51,28 @@ struct pw_net_row {
 	char name[PW_IFNAME_MAX];
 };
 
+/* The maps userspace reads or writes, by name: the same list names them in both loaders. */
+#define PW_BPF_USED_MAPS(X) X(pmu_values) X(pmu_events) X(cpu_counters) X(runq_hist) X(drops) X(blk_stats) X(net_stats)
+#define PW_BPF_MAX_MAPS 16
+
+struct pw_bpf_maps {
+#define PW_BPF_MAP_FD(name) int name;
+	PW_BPF_USED_MAPS(PW_BPF_MAP_FD)
+#undef PW_BPF_MAP_FD
+	uint32_t n_all;
+	int all[PW_BPF_MAX_MAPS]; /* every map of the object, for accounting */
+};
+
 /* How long a device's or interface's name is trusted before it is looked up again (renames). */
 #define PW_BPF_NAMES_TTL_NS (60ull * 1000000000ull)
 
 struct pw_bpf_ctx {
+	/* exactly one of the two holds the loaded object (bpf_load.c says which is tried first) */
+	struct perfwatch_lskel *lskel;
 	struct perfwatch_bpf *skel;
+	char loader_why[PW_BPF_WHY_MAX]; /* why libbpf loaded it, not the light skeleton */
+	struct pw_bpf_maps maps;
+	const volatile __u32 *no_sched_info; /* the object's pw_no_sched_info, in its mmapped .bss */
 	int ncpus;      /* possible CPUs: per-CPU map values come in this many */
 	bool *online;   /* [ncpus] */
 	bool test_sw;   /* PW_TEST_SOFTWARE_EVENTS=1 */
@@ -65,7 +81,6 @@ struct pw_bpf_ctx {
 	uint32_t n_progs;
 	struct pw_bpf_prog_state progs[PW_BPF_MAX_PROGS];
 	struct pw_bpf_prog_state *reader; /* NULL when it did not load */
-	char runq_why[PW_BPF_WHY_MAX];   /* why run-queue latency is not measured */
 
 	struct pw_pmu_slot slots[PW_PMU_SLOTS];
 
@@ -91,6 +106,14 @@ struct pw_bpf_ctx {
 
 /* Writes a reason into a PW_BPF_WHY_MAX buffer, truncating when it must. */
 void pw_bpf_why(char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * bpf_lskel.c: loads the object as a light skeleton, filling each ctx->progs[].fd (the
+ * table comes from the libbpf object, in the same order), ctx->maps and no_sched_info.
+ * 0, or -errno with why filled and nothing left loaded.
+ */
+int pw_bpf_lskel_load(struct pw_bpf_ctx *ctx, char *why, size_t whylen);
+void pw_bpf_lskel_destroy(struct pw_bpf_ctx *ctx); /* closes what pw_bpf_lskel_load() loaded */
 
 int pw_bpf_load(struct pw_bpf_ctx *ctx, const struct pw_env *env, char *err, size_t errlen);
 void pw_bpf_unload(struct pw_bpf_ctx *ctx);

@@ -85,6 +85,7 @@ static struct pw_bpf_prog_state *find_rejected(struct pw_bpf_ctx *ctx, const str
 	return NULL;
 }
 
+/* Names and attach points from the opened libbpf object; programs the fallback leaves out are set aside. */
 static void init_prog_table(struct pw_bpf_ctx *ctx, const bool *disabled, char (*disabled_why)[PW_BPF_WHY_MAX])
 {
 	struct bpf_program *prog;
@@ -97,7 +98,8 @@ static void init_prog_table(struct pw_bpf_ctx *ctx, const bool *disabled, char (
 			break;
 		ps = &ctx->progs[n];
 		memset(ps, 0, sizeof(*ps));
-		ps->prog = prog;
+		ps->fd = -1;
+		ps->link_fd = -1;
 		snprintf(ps->name, sizeof(ps->name), "%s", bpf_program__name(prog));
 		snprintf(ps->attach, sizeof(ps->attach), "%s", bpf_program__section_name(prog));
 		ps->reader = prog == ctx->skel->progs.pw_read_pmu;
@@ -111,26 +113,10 @@ static void init_prog_table(struct pw_bpf_ctx *ctx, const bool *disabled, char (
 	ctx->n_progs = n;
 }
 
-static bool has_member(const struct btf *btf, const char *type, const char *member)
-{
-	const struct btf_member *m;
-	const struct btf_type *t;
-	int id = btf__find_by_name_kind(btf, type, BTF_KIND_STRUCT);
-
-	if (id < 0)
-		return false;
-	t = btf__type_by_id(btf, (__u32)id);
-	m = btf_members(t);
-	for (int i = 0; i < btf_vlen(t); i++, m++)
-		if (!strcmp(btf__name_by_offset(btf, m->name_off), member))
-			return true;
-	return false;
-}
-
 /*
- * What the kernel's BTF says before the load: programs on tracepoints this kernel lacks
- * are left out, and whether run-queue latency can be measured. Freed before the load,
- * which parses it once more: the two copies never coexist.
+ * What the kernel's BTF says before libbpf's load: programs on tracepoints this kernel
+ * lacks are left out. Freed before the load, which parses it once more: the two copies
+ * never coexist.
  */
 static int check_kernel(struct pw_bpf_ctx *ctx, bool *disabled, char (*disabled_why)[PW_BPF_WHY_MAX], char *err,
 			size_t errlen)
@@ -156,8 +142,6 @@ static int check_kernel(struct pw_bpf_ctx *ctx, bool *disabled, char (*disabled_
 		disabled[i] = true;
 		pw_bpf_why(disabled_why[i], "missing tracepoint: this kernel has no %s", tp);
 	}
-	if (!has_member(vmlinux, "sched_info", "last_queued"))
-		pw_bpf_why(ctx->runq_why, "this kernel has no sched_info.last_queued (CONFIG_SCHED_INFO)");
 	btf__free(vmlinux);
 	return 0;
 }
@@ -183,6 +167,12 @@ static int open_skeleton(struct pw_bpf_ctx *ctx, char *err, size_t errlen)
 	return 0;
 }
 
+static void close_skeleton(struct pw_bpf_ctx *ctx)
+{
+	perfwatch_bpf__destroy(ctx->skel);
+	ctx->skel = NULL;
+}
+
 static const char *load_hint(int e)
 {
 	if (e == -EPERM || e == -EACCES)
@@ -192,45 +182,50 @@ static const char *load_hint(int e)
 	return "";
 }
 
+/* The loaded libbpf object's program fds, maps and .bss, as the light skeleton gives them. */
+static void take_libbpf_fds(struct pw_bpf_ctx *ctx, const bool *disabled)
+{
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	uint32_t i = 0;
+
+	bpf_object__for_each_program(prog, ctx->skel->obj) {
+		if (i == ctx->n_progs)
+			break;
+		ctx->progs[i].fd = disabled[i] ? -1 : bpf_program__fd(prog);
+		i++;
+	}
+#define PW_BPF_MAP_FROM_SKEL(name) ctx->maps.name = bpf_map__fd(ctx->skel->maps.name);
+	PW_BPF_USED_MAPS(PW_BPF_MAP_FROM_SKEL)
+#undef PW_BPF_MAP_FROM_SKEL
+	ctx->maps.n_all = 0;
+	bpf_object__for_each_map(map, ctx->skel->obj)
+		if (bpf_map__fd(map) >= 0 && ctx->maps.n_all < PW_BPF_MAX_MAPS)
+			ctx->maps.all[ctx->maps.n_all++] = bpf_map__fd(map);
+	ctx->no_sched_info = &ctx->skel->bss->pw_no_sched_info;
+}
+
 /*
- * Opens and loads the object. A program the verifier rejects is left out and the load
- * retried, so one bad program costs only itself.
- *
- * Unlike the socket counts' object (collect/sockbpf.c), this one relocates against the
- * kernel's BTF, not the embedded minimized one (bpf/btf_min.h): its programs are tp_btf,
- * whose attach points libbpf finds in the kernel's BTF, so that it reads kernel memory
- * directly. As raw_tp with probe reads, sched_switch measured 159 ns per run instead of
- * 87 ns here: on the scheduler's hot path that costs the watched workload more than the
- * start-up memory of the parse (transient, handed back by malloc_trim) costs anyone.
+ * The fallback: libbpf relocates in our process against the kernel's BTF, parsed once
+ * (check_kernel's copy is freed first). A program the verifier rejects is left out and the
+ * load retried, so one bad program costs only itself.
  */
-static int load_object(struct pw_bpf_ctx *ctx, char *err, size_t errlen)
+static int load_with_libbpf(struct pw_bpf_ctx *ctx, char *err, size_t errlen)
 {
 	bool disabled[PW_BPF_MAX_PROGS] = { false };
 	char disabled_why[PW_BPF_MAX_PROGS][PW_BPF_WHY_MAX];
 	struct pw_buf log = { 0 };
 	int e = 0;
 
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		snprintf(err, errlen, "this kernel has no BTF (/sys/kernel/btf/vmlinux: %s); CO-RE needs CONFIG_DEBUG_INFO_BTF=y",
-			 strerror(errno));
-		return -ENOTSUP;
-	}
-	libbpf_set_print(libbpf_print_quiet);
-	e = open_skeleton(ctx, err, errlen);
-	if (e)
-		return e;
-	init_prog_table(ctx, disabled, disabled_why);
 	e = check_kernel(ctx, disabled, disabled_why, err, errlen);
 	if (e)
 		goto out_destroy;
-
 	for (uint32_t attempt = 0; attempt <= ctx->n_progs; attempt++) {
 		struct pw_bpf_prog_state *bad;
 		char why[PW_BPF_WHY_MAX] = "";
 
-		if (attempt) {
-			perfwatch_bpf__destroy(ctx->skel);
-			ctx->skel = NULL;
+		if (attempt || !ctx->skel) {
+			close_skeleton(ctx);
 			e = open_skeleton(ctx, err, errlen);
 			if (e)
 				goto out_free_log;
@@ -255,42 +250,96 @@ static int load_object(struct pw_bpf_ctx *ctx, char *err, size_t errlen)
 		snprintf(err, errlen, "loading BPF programs: %s", strerror(-e));
 		goto out_destroy;
 	}
-	for (uint32_t i = 0; i < ctx->n_progs; i++) {
-		ctx->progs[i].loaded = bpf_program__fd(ctx->progs[i].prog) >= 0 && !disabled[i];
-		if (ctx->progs[i].reader && ctx->progs[i].loaded)
-			ctx->reader = &ctx->progs[i];
-	}
+	take_libbpf_fds(ctx, disabled);
 	pw_buf_free(&log);
 	return 0;
 out_destroy:
-	perfwatch_bpf__destroy(ctx->skel);
-	ctx->skel = NULL;
+	close_skeleton(ctx);
 out_free_log:
 	pw_buf_free(&log);
 	return e;
+}
+
+/* Why the light skeleton is not even tried; NULL when it is. */
+static const char *light_skipped(void)
+{
+	const char *off = getenv(PW_TEST_NO_LIGHT_SKELETON_ENV);
+
+	if (getenv(PW_TEST_BPF_REJECT_ENV))
+		return PW_TEST_BPF_REJECT_ENV " is set: only libbpf can load a program changed after the build";
+	if (off && !strcmp(off, "1"))
+		return PW_TEST_NO_LIGHT_SKELETON_ENV "=1";
+	return NULL;
+}
+
+/*
+ * Loads the object: as a light skeleton first (bpf_lskel.c: relocated in the kernel,
+ * without parsing the kernel's BTF here), with libbpf when that fails. Both relocate
+ * against the kernel's own BTF: the programs are tp_btf, which read kernel memory
+ * directly. As raw_tp with probe reads, sched_switch measured 159 ns per run instead of
+ * 87 ns here, and on the scheduler's hot path that costs the watched workload.
+ *
+ * The libbpf object is opened either way, for the programs' names and attach points.
+ */
+static int load_object(struct pw_bpf_ctx *ctx, char *err, size_t errlen)
+{
+	bool disabled[PW_BPF_MAX_PROGS] = { false };
+	const char *skipped = light_skipped();
+	char why[PW_BPF_WHY_MAX - 64];
+	int e;
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		snprintf(err, errlen, "this kernel has no BTF (/sys/kernel/btf/vmlinux: %s); CO-RE needs CONFIG_DEBUG_INFO_BTF=y",
+			 strerror(errno));
+		return -ENOTSUP;
+	}
+	libbpf_set_print(libbpf_print_quiet);
+	e = open_skeleton(ctx, err, errlen);
+	if (e)
+		return e;
+	init_prog_table(ctx, disabled, NULL);
+	if (skipped) {
+		pw_bpf_why(ctx->loader_why, "%s", skipped);
+	} else {
+		close_skeleton(ctx); /* its memory is not needed while the kernel loads */
+		e = pw_bpf_lskel_load(ctx, why, sizeof(why));
+		if (!e)
+			goto loaded;
+		pw_bpf_why(ctx->loader_why, "the light skeleton did not load: %s", why);
+	}
+	e = load_with_libbpf(ctx, err, errlen);
+	if (e)
+		return e;
+loaded:
+	for (uint32_t i = 0; i < ctx->n_progs; i++) {
+		ctx->progs[i].loaded = ctx->progs[i].fd >= 0;
+		if (ctx->progs[i].reader && ctx->progs[i].loaded)
+			ctx->reader = &ctx->progs[i];
+	}
+	return 0;
 }
 
 static void attach_programs(struct pw_bpf_ctx *ctx)
 {
 	for (uint32_t i = 0; i < ctx->n_progs; i++) {
 		struct pw_bpf_prog_state *ps = &ctx->progs[i];
-		struct bpf_link *link;
+		int fd;
 
 		if (!ps->loaded || ps->reader)
 			continue;
-		link = bpf_program__attach(ps->prog);
-		if (!link) {
+		/* every attached program is tp_btf: the kernel knows its tracepoint from the load */
+		fd = bpf_raw_tracepoint_open(NULL, ps->fd);
+		if (fd < 0) {
 			int e = errno;
 			const char *tp = strchr(ps->attach, '/');
 
-			/* raw tracepoints load on any kernel: a missing one shows at attach */
 			if (e == ENOENT && tp)
 				pw_bpf_why(ps->why, "missing tracepoint: this kernel has no %s", tp + 1);
 			else
 				pw_bpf_why(ps->why, "attaching to %s: %s", ps->attach, strerror(e));
 			continue;
 		}
-		ps->link = link;
+		ps->link_fd = fd;
 		ps->attached = true;
 	}
 }
@@ -331,7 +380,7 @@ static void perf_open_why(char *why, const struct pw_env *env, int e, int cpu)
 /* One counting perf event per online CPU per slot, stored in the PERF_EVENT_ARRAY. */
 static void open_perf_events(struct pw_bpf_ctx *ctx, const struct pw_env *env)
 {
-	int map_fd = bpf_map__fd(ctx->skel->maps.pmu_events);
+	int map_fd = ctx->maps.pmu_events;
 
 	for (int s = 0; s < PW_PMU_SLOTS; s++) {
 		struct pw_pmu_slot *slot = &ctx->slots[s];
@@ -414,17 +463,13 @@ bool pw_bpf_stats_enabled(const struct pw_bpf_ctx *ctx, const struct pw_env *env
 static void account_maps(struct pw_bpf_ctx *ctx, const struct pw_env *env)
 {
 	struct pw_buf b = { 0 };
-	struct bpf_map *map;
 	char path[64];
 
-	bpf_object__for_each_map(map, ctx->skel->obj) {
+	for (uint32_t i = 0; i < ctx->maps.n_all; i++) {
 		uint64_t memlock;
-		int fd = bpf_map__fd(map);
 
-		if (fd < 0)
-			continue;
 		ctx->n_maps++;
-		snprintf(path, sizeof(path), "self/fdinfo/%d", fd);
+		snprintf(path, sizeof(path), "self/fdinfo/%d", ctx->maps.all[i]);
 		if (pw_read_file_at(env->proc_fd, path, &b, 65536) > 0 &&
 		    pw_fdinfo_u64(b.data, b.len, "memlock", &memlock) == 0)
 			ctx->map_memory_bytes += memlock;
@@ -527,8 +572,11 @@ out_free:
 void pw_bpf_unload(struct pw_bpf_ctx *ctx)
 {
 	for (uint32_t i = 0; i < ctx->n_progs; i++)
-		bpf_link__destroy(ctx->progs[i].link);
-	perfwatch_bpf__destroy(ctx->skel); /* maps, and with them the perf events */
+		if (ctx->progs[i].link_fd >= 0)
+			close(ctx->progs[i].link_fd);
+	/* programs and maps, and with the maps the perf events */
+	pw_bpf_lskel_destroy(ctx);
+	close_skeleton(ctx);
 	if (ctx->stats_fd >= 0)
 		close(ctx->stats_fd);
 	free_state(ctx);

@@ -18,7 +18,6 @@
 #include "bpf/bpf_internal.h"
 #include "bpf/perf_scale.h"
 #include "perf/perf_events.h"
-#include "perfwatch.skel.h"
 #include "util/timeutil.h"
 
 _Static_assert(PW_HIST_SLOTS == PW_BPF_HIST_SLOTS, "histogram sizes of the two sides differ");
@@ -63,7 +62,7 @@ static const struct pw_bpf_prog_state *prog_by_name(const struct pw_bpf_ctx *ctx
 /* ---------------------------------------------------------------- perf events */
 static void run_reader(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
 {
-	int fd = ctx->reader ? bpf_program__fd(ctx->reader->prog) : -1;
+	int fd = ctx->reader ? ctx->reader->fd : -1;
 
 	for (int c = 0; c < ctx->ncpus; c++) {
 		LIBBPF_OPTS(bpf_test_run_opts, opts, .flags = BPF_F_TEST_RUN_ON_CPU, .cpu = (__u32)c);
@@ -91,7 +90,7 @@ static int fetch_slot(struct pw_bpf_ctx *ctx, int s)
 	struct pw_pmu_value *v = ctx->percpu_buf;
 	__u32 key = (__u32)s;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(ctx->skel->maps.pmu_values), &key, v))
+	if (bpf_map_lookup_elem(ctx->maps.pmu_values, &key, v))
 		return -errno;
 	for (int c = 0; c < ctx->ncpus; c++)
 		ctx->pmu_cur[pw_pmu_index(ctx, s, c)] = v[c];
@@ -178,7 +177,7 @@ static int read_cpu_counters(struct pw_bpf_ctx *ctx, struct snapshot *out, struc
 	__u32 key = 0;
 	uint32_t n = 0;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(ctx->skel->maps.cpu_counters), &key, v))
+	if (bpf_map_lookup_elem(ctx->maps.cpu_counters, &key, v))
 		return -errno;
 	memcpy(ctx->cpu_cur, v, (size_t)ctx->ncpus * sizeof(*v));
 	for (int c = 0; c < ctx->ncpus; c++) {
@@ -240,7 +239,7 @@ static int read_runq(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
 	const struct pw_bpf_prog_state *sw;
 	__u32 key = 0;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(ctx->skel->maps.runq_hist), &key, v))
+	if (bpf_map_lookup_elem(ctx->maps.runq_hist, &key, v))
 		return -errno;
 	for (int c = 0; c < ctx->ncpus; c++)
 		hist_add(&sum, &v[c]);
@@ -248,8 +247,8 @@ static int read_runq(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
 	hist_copy(&b->runq_total, &sum);
 	ctx->runq_prev = sum;
 	sw = prog_by_name(ctx, "pw_sched_switch");
-	if (ctx->runq_why[0])
-		memcpy(b->runq_why, ctx->runq_why, sizeof(b->runq_why));
+	if (ctx->no_sched_info && *ctx->no_sched_info)
+		pw_bpf_why(b->runq_why, "this kernel has no sched_info.last_queued (CONFIG_SCHED_INFO)");
 	else if (!sw || !sw->attached)
 		pw_bpf_why(b->runq_why, "pw_sched_switch: %s",
 			 sw && sw->why[0] ? sw->why : "not attached");
@@ -263,7 +262,7 @@ static int read_drops(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
 	struct pw_drops *v = ctx->percpu_buf;
 	__u32 key = 0;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(ctx->skel->maps.drops), &key, v))
+	if (bpf_map_lookup_elem(ctx->maps.drops, &key, v))
 		return -errno;
 	memset(&b->drops, 0, sizeof(b->drops));
 	for (int c = 0; c < ctx->ncpus; c++) {
@@ -306,7 +305,7 @@ static void blk_name(const struct pw_env *env, uint32_t major, uint32_t minor, c
 
 static int read_block(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct pw_bpf *b, bool renew_names)
 {
-	int fd = bpf_map__fd(ctx->skel->maps.blk_stats);
+	int fd = ctx->maps.blk_stats;
 	struct pw_blk_counters *v = ctx->percpu_buf;
 	__u32 key, next, *prevp = NULL;
 	uint32_t n = 0;
@@ -397,7 +396,7 @@ static void net_name(const struct pw_bpf_netif *f, char *name, size_t len)
 
 static int read_net(struct pw_bpf_ctx *ctx, struct pw_bpf *b, bool renew_names)
 {
-	int fd = bpf_map__fd(ctx->skel->maps.net_stats);
+	int fd = ctx->maps.net_stats;
 	struct pw_net_counters *v = ctx->percpu_buf;
 	struct pw_net_key key, next, *prevp = NULL;
 	uint32_t n = 0;
@@ -477,7 +476,7 @@ static void read_programs(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
 		if (!ps->loaded)
 			continue;
 		memset(&info, 0, sizeof(info));
-		if (bpf_obj_get_info_by_fd(bpf_program__fd(ps->prog), &info, &len))
+		if (bpf_obj_get_info_by_fd(ps->fd, &info, &len))
 			continue;
 		p->run_count_total = info.run_cnt;
 		p->run_time_ns_total = info.run_time_ns;
@@ -597,6 +596,8 @@ int pw_bpf_read(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct snapsho
 		memcpy(b->stats_why, ctx->stats_why, sizeof(b->stats_why));
 	b->n_maps = ctx->n_maps;
 	b->map_memory_bytes = ctx->map_memory_bytes;
+	b->light_skeleton = ctx->lskel != NULL;
+	snprintf(b->loader_why, sizeof(b->loader_why), "%s", ctx->loader_why);
 
 	e = pw_array_reserve(&b->cpus, &b->cap_cpus, (uint32_t)ctx->ncpus, sizeof(*b->cpus));
 	if (e) {

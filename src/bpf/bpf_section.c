@@ -180,12 +180,17 @@ void pw_bpf_section_json(const struct pw_bpf *b, struct jw *w)
 	jw_kv_bool(w, "enabled", b->stats_enabled);
 	jw_kv_str_or_null(w, "error", b->stats_why);
 	jw_obj_end(w);
-	/* which BTF CO-RE relocated against: the kernel's, for tp_btf (bpf_load.c says why) */
-	jw_key(w, "btf");
+	/*
+	 * who relocated the programs, both against the kernel's own BTF (tp_btf reads kernel
+	 * memory directly): the light skeleton's loader in the kernel, or libbpf here, which
+	 * parses /sys/kernel/btf/vmlinux to do it (bpf_load.c, bpf_lskel.c)
+	 */
+	jw_key(w, "loader");
 	jw_obj_begin(w);
-	jw_kv_str(w, "source", "kernel");
-	jw_kv_str(w, "why_kernel", "the perf source's programs are tp_btf (direct reads on the scheduler's hot path): "
-				   "libbpf finds their attach points in the kernel's BTF");
+	jw_kv_str(w, "kind", b->light_skeleton ? "light_skeleton" : "libbpf");
+	jw_kv_str(w, "btf", "kernel");
+	jw_kv_bool(w, "kernel_btf_parsed_in_userspace", !b->light_skeleton);
+	jw_kv_str_or_null(w, "why_libbpf", b->loader_why);
 	jw_obj_end(w);
 	jw_key(w, "maps");
 	jw_obj_begin(w);

@@ -118,6 +118,8 @@ struct pw_bpf {
 	char stats_why[PW_BPF_WHY_MAX];
 	uint32_t n_maps;
 	uint64_t map_memory_bytes; /* memlock of all maps; 0 when unknown */
+	bool light_skeleton;       /* relocated by a loader program in the kernel, not by libbpf */
+	char loader_why[PW_BPF_WHY_MAX]; /* why libbpf loaded the object; empty when it did not */
 	struct pw_bpf_drops drops;
 };
 

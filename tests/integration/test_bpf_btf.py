@@ -1,4 +1,5 @@
-"""Start-up memory and the kernel's BTF (issue #9, src/bpf/btf_min.c, src/bpf/bpf_load.c).
+"""Start-up memory and the kernel's BTF (issue #9, src/bpf/btf_min.c, src/bpf/bpf_load.c,
+src/bpf/bpf_lskel.c).
 
 libbpf parses all of /sys/kernel/btf/vmlinux (5.5 MB here, and a transient copy of it)
 for every object with CO-RE relocations it loads, unless given a BTF of its own.
@@ -6,8 +7,11 @@ for every object with CO-RE relocations it loads, unless given a BTF of its own.
   embedded at build time: on the kernel PerfWatch was built on, `--perf-source none`
   starts without ever parsing the kernel's BTF, and needs no more memory than it keeps.
 - The perf source's object keeps tp_btf programs (direct reads on the scheduler's hot
-  path, ~70 ns per context switch less than raw_tp with probe reads), for whose attach
-  points libbpf parses the kernel's BTF: once, never twice at the same time.
+  path, ~70 ns per context switch less than raw_tp with probe reads). It loads as a light
+  skeleton: a loader program in the kernel relocates it against the BTF the kernel holds,
+  and the daemon never parses it. With PW_TEST_NO_LIGHT_SKELETON=1 (what happens when the
+  light skeleton cannot load) libbpf loads it, parsing the kernel's BTF once, never twice
+  at the same time.
 - PW_TEST_BTF_FINGERPRINT_MISMATCH=1 takes the kernel for another one: the socket counts
   fall back to the kernel's BTF and still count.
 The memory checks tell the paths apart: the whole kernel BTF cannot be parsed in less
@@ -26,6 +30,7 @@ from conftest import PW_BIN
 
 KERNEL_BTF = "/sys/kernel/btf/vmlinux"
 MISMATCH_ENV = "PW_TEST_BTF_FINGERPRINT_MISMATCH"
+NO_LIGHT_ENV = "PW_TEST_NO_LIGHT_SKELETON"
 
 
 def status_kib(pid):
@@ -103,11 +108,25 @@ def test_socket_counts_start_without_parsing_the_kernels_btf():
     assert hwm < 16 * 1024, f"VmHWM {hwm} KiB"
 
 
-def test_the_perf_source_parses_the_kernels_btf_once():
+def test_the_perf_source_loads_without_parsing_the_kernels_btf():
     snaps, hwm, rss = run_watched("bpf")
     check_collects(snaps, "bpf")
-    btf = snaps[-1]["bpf"]["btf"]
-    assert btf["source"] == "kernel" and "tp_btf" in btf["why_kernel"], btf
+    loader = snaps[-1]["bpf"]["loader"]
+    assert loader == {"kind": "light_skeleton", "btf": "kernel", "kernel_btf_parsed_in_userspace": False,
+                      "why_libbpf": None}, loader
+    excess = start_up_excess_bytes(hwm, rss)
+    assert excess < os.path.getsize(KERNEL_BTF), (
+        f"VmHWM {hwm} KiB, VmRSS {rss} KiB: start-up took {excess >> 10} KiB more than it keeps, "
+        f"as much as parsing {KERNEL_BTF} would")
+    assert hwm < 16 * 1024, f"VmHWM {hwm} KiB"
+
+
+def test_without_the_light_skeleton_libbpf_parses_the_kernels_btf_once():
+    snaps, hwm, rss = run_watched("bpf", env={NO_LIGHT_ENV: "1"})
+    check_collects(snaps, "bpf")
+    loader = snaps[-1]["bpf"]["loader"]
+    assert loader["kind"] == "libbpf" and loader["kernel_btf_parsed_in_userspace"], loader
+    assert NO_LIGHT_ENV in loader["why_libbpf"], loader
     size = os.path.getsize(KERNEL_BTF)
     excess = start_up_excess_bytes(hwm, rss)
     assert excess > size, f"VmHWM {hwm} KiB, VmRSS {rss} KiB: the kernel's BTF was not parsed?"

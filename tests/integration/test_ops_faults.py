@@ -170,6 +170,7 @@ def test_one_bpf_program_rejected_by_the_verifier_the_rest_attach(schema, binary
     assert "verifier" in (progs[victim].get("why") or progs[victim].get("error") or ""), progs[victim]
     others = {k: v for k, v in progs.items() if k != victim}
     assert others and all(v["attached"] for v in others.values()), others
+    assert snap["bpf"]["loader"]["kind"] == "libbpf", snap["bpf"]["loader"]  # the light skeleton is built whole
     assert snap["perf"]["source"] == "bpf"
     assert snap["perf"]["events"]["context-switches"]["value"] > 0
 

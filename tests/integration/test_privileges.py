@@ -100,6 +100,8 @@ def test_cap_bpf_and_cap_perfmon_are_the_whole_minimum(system_user, schema, bina
         perf, b = s["perf"], s["bpf"]
         assert perf["source"] == "bpf", perf
         assert all(p["attached"] for p in b["programs"].values()), b["programs"]
+        # the light skeleton's loader program (BPF_PROG_TYPE_SYSCALL) needs no more than these two
+        assert b["loader"]["kind"] == "light_skeleton", b["loader"]
         assert perf["events"]["context-switches"]["value"] > 0
         assert_socket_counts_by_bpf(s)
     # the only thing missing: BPF run-time statistics, which need CAP_SYS_ADMIN
