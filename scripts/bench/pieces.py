@@ -57,7 +57,7 @@ PIECE_RE = re.compile(r"^(bpf|server|history|web)_[A-Za-z0-9_.-]+\.(py|sh|mjs)$"
 MD_ROW_RE = re.compile(r"^\|(.+)\|\s*$")
 KV_RE = re.compile(r"^\s*([^:|{}\[\]]{3,120}?):\s+(\S.*?)\s*(?:\((target[^)]*)\))?\s*$")
 TARGET_RE = re.compile(r"^(<|<=|≤|>|>=|≥|target)")
-NOISE_RE = re.compile(r"^\s*((CC|LD|AR|GEN|BPF|SKEL|COPY|CLANG|CC-SAN|CC-FUZZ)\s|make(\[\d+\])?:)")
+NOISE_RE = re.compile(r"^\s*((CC|LD|AR|GEN|BPF|BTF|SKEL|LSKEL|NPM|COPY|CLANG|CC-SAN|CC-FUZZ)\s|make(\[\d+\])?:)")
 
 
 class Piece:
