@@ -330,13 +330,8 @@ static void attach_programs(struct pw_bpf_ctx *ctx)
 		/* every attached program is tp_btf: the kernel knows its tracepoint from the load */
 		fd = bpf_raw_tracepoint_open(NULL, ps->fd);
 		if (fd < 0) {
-			int e = errno;
-			const char *tp = strchr(ps->attach, '/');
-
-			if (e == ENOENT && tp)
-				pw_bpf_why(ps->why, "missing tracepoint: this kernel has no %s", tp + 1);
-			else
-				pw_bpf_why(ps->why, "attaching to %s: %s", ps->attach, strerror(e));
+			/* a tracepoint this kernel lacks was found at load (check_kernel, or the light skeleton failing) */
+			pw_bpf_why(ps->why, "attaching to %s: %s", ps->attach, strerror(errno));
 			continue;
 		}
 		ps->link_fd = fd;

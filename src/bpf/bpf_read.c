@@ -597,7 +597,10 @@ int pw_bpf_read(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct snapsho
 	b->n_maps = ctx->n_maps;
 	b->map_memory_bytes = ctx->map_memory_bytes;
 	b->light_skeleton = ctx->lskel != NULL;
-	snprintf(b->loader_why, sizeof(b->loader_why), "%s", ctx->loader_why);
+	if (ctx->loader_why[0])
+		memcpy(b->loader_why, ctx->loader_why, sizeof(b->loader_why));
+	else
+		b->loader_why[0] = '\0';
 
 	e = pw_array_reserve(&b->cpus, &b->cap_cpus, (uint32_t)ctx->ncpus, sizeof(*b->cpus));
 	if (e) {
