@@ -163,11 +163,13 @@ def flatten_self(snap):
 
 
 def stage_medians(snaps):
-    """Median of every *_ns field of "self" over snapshots (zeros of a first cycle left out)."""
+    """Median of every *_ns field of "self" over snapshots, and of each entry of a *_ns
+    object ("collector_cpu_ns.perf": the BPF drain, "output_cpu_ns.history"), zeros of a
+    first cycle left out."""
     acc = {}
     for s in snaps:
         for k, v in flatten_self(s).items():
-            if k.endswith("_ns") and v > 0:
+            if (k.endswith("_ns") or k.split(".")[0].endswith("_ns")) and v > 0:
                 acc.setdefault(k, []).append(v)
     return {k: {"median": statistics.median(v), "min": min(v), "max": max(v), "n": len(v)}
             for k, v in acc.items()}

@@ -193,6 +193,22 @@ STRACE_LOG = r"""
 """
 
 
+def test_stages_split_into_each_collector_and_output():
+    import report
+    snaps = [{"self": {"collect_cpu_ns": c, "json_cpu_ns": 50000, "cycle_cpu_ns": 600000,
+                       "collector_cpu_ns": {"cpu": 30000, "perf": p}, "output_cpu_ns": {"history": h, "server": 7000}}}
+             for c, p, h in ((250000, 70000, 120000), (260000, 74000, 0), (240000, 72000, 110000))]
+    med = pwrows.stage_medians(snaps)
+    assert med["collector_cpu_ns.perf"] == {"median": 72000, "min": 70000, "max": 74000, "n": 3}
+    assert med["output_cpu_ns.history"]["n"] == 2  # a zero (a first cycle) is left out
+    table = report.stages_section({"perfwatch": {"stages": {"daemon": med}}})
+    rows = [line.split(" | ")[0].lstrip("| ") for line in table.splitlines() if line.startswith("| ")][1:]
+    assert rows == ["collectors (all)", "· cpu collector", "· perf collector: the BPF drain (or the perf stat reader)",
+                    "JSON, serialized once", "· history insert", "· server: the broadcast handover",
+                    "whole cycle (process CPU)"], table
+    assert "72 µs" in table and "No figure of its own" not in table
+
+
 def test_strace_parsing_keeps_one_whole_cycle():
     assert pwrows.parse_strace(STRACE_LOG) == [
         "proc stat",
@@ -215,7 +231,8 @@ def test_piece_output_becomes_rows():
                      "met": True, "note": None}]
     _, rows = pieces._parse_stdout("| figure | value |\n|---|---|\n| page weight | 120 KB |\n")
     assert rows == [{"figure": "page weight", "value": "120 KB"}]
-    _, rows = pieces._parse_stdout("  CC       build/x.o\npage weight: 123.4 KB in 5 files (target < 250 KB)\n")
+    _, rows = pieces._parse_stdout("  CC       build/x.o\n  LSKEL    build/gen/perfwatch.lskel.h\n"
+                                   "page weight: 123.4 KB in 5 files (target < 250 KB)\n")
     assert rows == [{"figure": "page weight", "value": "123.4 KB in 5 files", "target": "< 250 KB"}]
 
 
