@@ -85,7 +85,7 @@ static struct pw_bpf_prog_state *find_rejected(struct pw_bpf_ctx *ctx, const str
 	return NULL;
 }
 
-/* Names and attach points from the opened libbpf object; programs the fallback leaves out are set aside. */
+/* Names and attach points from the opened libbpf object; programs the fallback leaves out (disabled, or NULL: none) are set aside. */
 static void init_prog_table(struct pw_bpf_ctx *ctx, const bool *disabled, char (*disabled_why)[PW_BPF_WHY_MAX])
 {
 	struct bpf_program *prog;
@@ -104,7 +104,7 @@ static void init_prog_table(struct pw_bpf_ctx *ctx, const bool *disabled, char (
 		snprintf(ps->attach, sizeof(ps->attach), "%s", bpf_program__section_name(prog));
 		ps->reader = prog == ctx->skel->progs.pw_read_pmu;
 		pw_bpf_test_break(prog);
-		if (disabled[n]) {
+		if (disabled && disabled[n]) {
 			bpf_program__set_autoload(prog, false);
 			memcpy(ps->why, disabled_why[n], sizeof(ps->why));
 		}
@@ -283,7 +283,6 @@ static const char *light_skipped(void)
  */
 static int load_object(struct pw_bpf_ctx *ctx, char *err, size_t errlen)
 {
-	bool disabled[PW_BPF_MAX_PROGS] = { false };
 	const char *skipped = light_skipped();
 	char why[PW_BPF_WHY_MAX - 64];
 	int e;
@@ -297,7 +296,7 @@ static int load_object(struct pw_bpf_ctx *ctx, char *err, size_t errlen)
 	e = open_skeleton(ctx, err, errlen);
 	if (e)
 		return e;
-	init_prog_table(ctx, disabled, NULL);
+	init_prog_table(ctx, NULL, NULL);
 	if (skipped) {
 		pw_bpf_why(ctx->loader_why, "%s", skipped);
 	} else {

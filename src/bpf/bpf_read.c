@@ -5,7 +5,6 @@
  * increasing counters into counts over the interval. Maps are only ever read here.
  */
 #include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
