@@ -5,8 +5,8 @@
  * that userspace runs on each CPU (BPF_PROG_TEST_RUN with BPF_F_TEST_RUN_ON_CPU) to read
  * the counting perf events of that CPU with bpf_perf_event_read_value().
  *
- * Hot paths (sched_switch, page faults) touch only per-CPU arrays: no hash lookups, no
- * locks, no atomics, no clock reads. Each per-CPU field is written by one program only,
+ * Hot paths (sched_switch, page faults) touch only their CPU's slot of one array: no hash
+ * lookups, no locks, no atomics, no clock reads. Each field is written by one program only,
  * and the kernel never nests a program inside itself on one CPU, so plain increments
  * cannot lose updates.
  *
@@ -38,26 +38,14 @@ const volatile __u32 pw_nr_cpus = 1; /* possible CPUs: stride of pmu_events */
  */
 __u32 pw_no_sched_info;
 
+/* One pw_cpu_slot per possible CPU (max_entries set at load), indexed by CPU number. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct pw_cpu_counters);
-} cpu_counters SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct pw_hist);
-} runq_hist SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct pw_drops);
-} drops SEC(".maps");
+	__type(value, struct pw_cpu_slot);
+} cpu_slots SEC(".maps");
 
 /* In-flight block requests: request pointer -> issue time. */
 struct {
@@ -87,13 +75,6 @@ struct {
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, sizeof(__u32));
 } pmu_events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, PW_PMU_SLOTS);
-	__type(key, __u32);
-	__type(value, struct pw_pmu_value);
-} pmu_values SEC(".maps");
 
 static const struct pw_blk_counters zero_blk;
 static const struct pw_net_counters zero_net;
@@ -133,18 +114,25 @@ static __always_inline void hist_add(struct pw_hist *h, __u64 delta_ns)
 	h->sum_ns += delta_ns;
 }
 
+static __always_inline struct pw_cpu_slot *cpu_slot(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	return bpf_map_lookup_elem(&cpu_slots, &cpu);
+}
+
 static __always_inline struct pw_cpu_counters *cpu_ctr(void)
 {
-	__u32 zero = 0;
+	struct pw_cpu_slot *s = cpu_slot();
 
-	return bpf_map_lookup_elem(&cpu_counters, &zero);
+	return s ? &s->counters : NULL;
 }
 
 static __always_inline struct pw_drops *drops_ctr(void)
 {
-	__u32 zero = 0;
+	struct pw_cpu_slot *s = cpu_slot();
 
-	return bpf_map_lookup_elem(&drops, &zero);
+	return s ? &s->drops : NULL;
 }
 
 static __always_inline int task_cpu(struct task_struct *t)
@@ -171,13 +159,12 @@ static __always_inline __u64 task_rq_clock(struct task_struct *t)
 SEC("tp_btf/sched_switch")
 int BPF_PROG(pw_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	struct pw_cpu_counters *c = cpu_ctr();
-	struct pw_hist *h;
+	struct pw_cpu_slot *s = cpu_slot();
 	__u64 now, queued;
-	__u32 zero = 0;
 
-	if (c)
-		c->ctx_switches++;
+	if (!s)
+		return 0;
+	s->counters.ctx_switches++;
 	if (!bpf_core_field_exists(next->sched_info.last_queued)) {
 		pw_no_sched_info = 1; /* no CONFIG_SCHED_INFO: no run-queue latency */
 		return 0;
@@ -186,9 +173,8 @@ int BPF_PROG(pw_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	if (!queued || !next->pid)
 		return 0;
 	now = task_rq_clock(prev);
-	h = bpf_map_lookup_elem(&runq_hist, &zero);
-	if (h && now > queued)
-		hist_add(h, now - queued);
+	if (now > queued)
+		hist_add(&s->runq, now - queued);
 	return 0;
 }
 
@@ -365,23 +351,22 @@ int BPF_PROG(pw_netif_receive_skb, struct sk_buff *skb)
 /*
  * Not attached anywhere: userspace runs it on each CPU in turn. It reads that CPU's
  * counting perf events (time_enabled/time_running included, for multiplexing) into
- * pmu_values. A failed read keeps the last good values and records the error.
+ * its CPU's slot of cpu_slots. A failed read keeps the last good values and records the error.
  */
 SEC("raw_tp/perfwatch_reader_never_attached")
 int pw_read_pmu(void *ctx)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
+	struct pw_cpu_slot *s = bpf_map_lookup_elem(&cpu_slots, &cpu);
 
+	if (!s)
+		return 0;
 #pragma unroll
 	for (int slot = 0; slot < PW_PMU_SLOTS; slot++) {
+		struct pw_pmu_value *out = &s->pmu[slot];
 		struct bpf_perf_event_value v;
-		struct pw_pmu_value *out;
-		__u32 key = slot;
 		long err;
 
-		out = bpf_map_lookup_elem(&pmu_values, &key);
-		if (!out)
-			continue;
 		err = bpf_perf_event_read_value(&pmu_events, (__u64)slot * pw_nr_cpus + cpu, &v, sizeof(v));
 		if (err) {
 			out->err = err;

@@ -68,4 +68,17 @@ struct pw_drops {
 	__u64 net_full;       /* packets not counted: interface map full */
 };
 
+/*
+ * Everything one CPU counts, at index <cpu> of the cpu_slots array. The array is
+ * mmappable: userspace reads every CPU's slot from memory, with no bpf() call. Only
+ * programs running on that CPU write a slot, and it fills whole cache lines, so CPUs
+ * never share one.
+ */
+struct pw_cpu_slot {
+	struct pw_cpu_counters counters;
+	struct pw_drops drops;
+	struct pw_hist runq;                  /* run-queue latency (sched_switch) */
+	struct pw_pmu_value pmu[PW_PMU_SLOTS]; /* written by pw_read_pmu */
+} __attribute__((aligned(64)));
+
 #endif

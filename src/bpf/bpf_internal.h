@@ -19,6 +19,8 @@ struct perfwatch_lskel;
 
 #define PW_BPF_BLK_MAX 256  /* blk_stats max_entries */
 #define PW_BPF_NET_MAX 1024 /* net_stats max_entries */
+#define PW_BPF_BATCH_BYTES (64 * 1024) /* per-CPU hash values read in one bpf() call */
+#define PW_BPF_BATCH_KEYS 256
 
 struct pw_bpf_prog_state {
 	int fd;        /* the loaded program; -1 when it did not load */
@@ -52,7 +54,7 @@ struct pw_net_row {
 };
 
 /* The maps userspace reads or writes, by name: the same list names them in both loaders. */
-#define PW_BPF_USED_MAPS(X) X(pmu_values) X(pmu_events) X(cpu_counters) X(runq_hist) X(drops) X(blk_stats) X(net_stats)
+#define PW_BPF_USED_MAPS(X) X(cpu_slots) X(pmu_events) X(blk_stats) X(net_stats)
 #define PW_BPF_MAX_MAPS 16
 
 struct pw_bpf_maps {
@@ -73,6 +75,8 @@ struct pw_bpf_ctx {
 	char loader_why[PW_BPF_WHY_MAX]; /* why libbpf loaded it, not the light skeleton */
 	struct pw_bpf_maps maps;
 	const volatile __u32 *no_sched_info; /* the object's pw_no_sched_info, in its mmapped .bss */
+	const struct pw_cpu_slot *cpu_slots;  /* [ncpus], the mmapped cpu_slots map */
+	size_t cpu_slots_bytes;
 	int ncpus;      /* possible CPUs: per-CPU map values come in this many */
 	bool *online;   /* [ncpus] */
 	bool test_sw;   /* PW_TEST_SOFTWARE_EVENTS=1 */
@@ -101,7 +105,8 @@ struct pw_bpf_ctx {
 	struct pw_blk_row *blk_prev, *blk_cur;   /* [PW_BPF_BLK_MAX], sorted by dev */
 	uint32_t n_net_prev;
 	struct pw_net_row *net_prev, *net_cur;   /* [PW_BPF_NET_MAX], sorted by key */
-	void *percpu_buf;                        /* one per-CPU map value, all CPUs */
+	void *percpu_buf;                        /* a batch of per-CPU hash values, all CPUs */
+	bool batch_ok;                           /* batch lookups work here (until one fails) */
 };
 
 /* Writes a reason into a PW_BPF_WHY_MAX buffer, truncating when it must. */

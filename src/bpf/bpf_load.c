@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -158,8 +159,10 @@ static int open_skeleton(struct pw_bpf_ctx *ctx, char *err, size_t errlen)
 	}
 	ctx->skel->rodata->pw_nr_cpus = (__u32)ctx->ncpus;
 	e = bpf_map__set_max_entries(ctx->skel->maps.pmu_events, (__u32)(PW_PMU_SLOTS * ctx->ncpus));
+	if (!e)
+		e = bpf_map__set_max_entries(ctx->skel->maps.cpu_slots, (__u32)ctx->ncpus);
 	if (e) {
-		snprintf(err, errlen, "sizing the perf event map: %s", strerror(-e));
+		snprintf(err, errlen, "sizing the per-CPU maps: %s", strerror(-e));
 		perfwatch_bpf__destroy(ctx->skel);
 		ctx->skel = NULL;
 		return e;
@@ -485,8 +488,10 @@ static int alloc_state(struct pw_bpf_ctx *ctx)
 	ctx->blk_cur = calloc(PW_BPF_BLK_MAX, sizeof(*ctx->blk_cur));
 	ctx->net_prev = calloc(PW_BPF_NET_MAX, sizeof(*ctx->net_prev));
 	ctx->net_cur = calloc(PW_BPF_NET_MAX, sizeof(*ctx->net_cur));
-	/* the largest per-CPU value, for every CPU */
-	ctx->percpu_buf = calloc(n, sizeof(struct pw_blk_counters));
+	/* a batch of per-CPU hash values, or at least one of the largest (untouched pages stay out of RSS) */
+	ctx->percpu_buf = malloc(n * sizeof(struct pw_blk_counters) > PW_BPF_BATCH_BYTES ? n * sizeof(struct pw_blk_counters)
+											 : PW_BPF_BATCH_BYTES);
+	ctx->batch_ok = !getenv(PW_TEST_BPF_NO_BATCH_ENV) || strcmp(getenv(PW_TEST_BPF_NO_BATCH_ENV), "1");
 	if (!ctx->online || !ctx->pmu_cpu_ok || !ctx->pmu_prev || !ctx->pmu_cur || !ctx->cpu_prev ||
 	    !ctx->cpu_cur || !ctx->blk_prev || !ctx->blk_cur || !ctx->net_prev || !ctx->net_cur ||
 	    !ctx->percpu_buf)
@@ -507,6 +512,26 @@ static void free_state(struct pw_bpf_ctx *ctx)
 	free(ctx->net_prev);
 	free(ctx->net_cur);
 	free(ctx->percpu_buf);
+}
+
+/* Maps the cpu_slots array, read-only: each drain reads it with no bpf() call. */
+static int map_cpu_slots(struct pw_bpf_ctx *ctx, char *err, size_t errlen)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t bytes = (size_t)ctx->ncpus * sizeof(struct pw_cpu_slot);
+	void *p;
+
+	bytes = (bytes + (size_t)page - 1) / (size_t)page * (size_t)page;
+	p = mmap(NULL, bytes, PROT_READ, MAP_SHARED, ctx->maps.cpu_slots, 0);
+	if (p == MAP_FAILED) {
+		int e = -errno;
+
+		snprintf(err, errlen, "mapping the per-CPU counters (cpu_slots) into memory: %s", strerror(-e));
+		return e;
+	}
+	ctx->cpu_slots = p;
+	ctx->cpu_slots_bytes = bytes;
+	return 0;
 }
 
 static uint32_t own_netns_inode(const struct pw_env *env)
@@ -541,6 +566,9 @@ int pw_bpf_load(struct pw_bpf_ctx *ctx, const struct pw_env *env, char *err, siz
 	e = load_object(ctx, err, errlen);
 	if (e)
 		goto out_free;
+	e = map_cpu_slots(ctx, err, errlen);
+	if (e)
+		goto out_unload;
 	attach_programs(ctx);
 	open_perf_events(ctx, env);
 	for (uint32_t i = 0; i < ctx->n_progs; i++)
@@ -568,6 +596,8 @@ void pw_bpf_unload(struct pw_bpf_ctx *ctx)
 	for (uint32_t i = 0; i < ctx->n_progs; i++)
 		if (ctx->progs[i].link_fd >= 0)
 			close(ctx->progs[i].link_fd);
+	if (ctx->cpu_slots)
+		munmap((void *)ctx->cpu_slots, ctx->cpu_slots_bytes);
 	/* programs and maps, and with the maps the perf events */
 	pw_bpf_lskel_destroy(ctx);
 	close_skeleton(ctx);

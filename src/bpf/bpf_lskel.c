@@ -64,6 +64,7 @@ int pw_bpf_lskel_load(struct pw_bpf_ctx *ctx, char *why, size_t whylen)
 	}
 	s->rodata->pw_nr_cpus = (__u32)ctx->ncpus;
 	s->maps.pmu_events.max_entries = (__u32)(PW_PMU_SLOTS * ctx->ncpus);
+	s->maps.cpu_slots.max_entries = (__u32)ctx->ncpus;
 	e = perfwatch_lskel__load(s);
 	if (e) {
 		e = e < 0 ? e : -EINVAL;

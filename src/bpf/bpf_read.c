@@ -83,17 +83,11 @@ static void run_reader(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
 	}
 }
 
-/* Reads slot s of pmu_values for every CPU into pmu_cur. */
-static int fetch_slot(struct pw_bpf_ctx *ctx, int s)
+/* Copies perf slot s of every CPU's slot into pmu_cur. */
+static void fetch_slot(struct pw_bpf_ctx *ctx, int s)
 {
-	struct pw_pmu_value *v = ctx->percpu_buf;
-	__u32 key = (__u32)s;
-
-	if (bpf_map_lookup_elem(ctx->maps.pmu_values, &key, v))
-		return -errno;
 	for (int c = 0; c < ctx->ncpus; c++)
-		ctx->pmu_cur[pw_pmu_index(ctx, s, c)] = v[c];
-	return 0;
+		ctx->pmu_cur[pw_pmu_index(ctx, s, c)] = ctx->cpu_slots[c].pmu[s];
 }
 
 static void set_event(struct pw_perf *p, int idx, double value, double ratio)
@@ -118,18 +112,10 @@ static void read_pmu(struct pw_bpf_ctx *ctx, struct snapshot *out, struct pw_bpf
 		const struct pw_pmu_slot *slot = &ctx->slots[s];
 		struct pw_scaled_sum sum = { 0 };
 		bool bad = any_online_failed;
-		int e;
 
 		if (!slot->cpus)
 			continue;
-		e = fetch_slot(ctx, s);
-		if (e) {
-			if (!b->pmu_read_error[0])
-				snprintf(b->pmu_read_error, sizeof(b->pmu_read_error),
-					 "reading pmu_values: %s", strerror(-e));
-			set_event(&out->perf, slot->event, NAN, NAN);
-			continue;
-		}
+		fetch_slot(ctx, s);
 		for (int c = 0; c < ctx->ncpus; c++) {
 			int i = pw_pmu_index(ctx, s, c);
 			struct pw_pmu_value *cur = &ctx->pmu_cur[i], *prev = &ctx->pmu_prev[i];
@@ -169,16 +155,14 @@ static void read_pmu(struct pw_bpf_ctx *ctx, struct snapshot *out, struct pw_bpf
 }
 
 /* ---------------------------------------------------------------- per-CPU counters */
-static int read_cpu_counters(struct pw_bpf_ctx *ctx, struct snapshot *out, struct pw_bpf *b)
+static void read_cpu_counters(struct pw_bpf_ctx *ctx, struct snapshot *out, struct pw_bpf *b)
 {
-	struct pw_cpu_counters *v = ctx->percpu_buf, total = { 0 }, since_load = { 0 };
+	struct pw_cpu_counters total = { 0 }, since_load = { 0 };
 	const struct pw_bpf_prog_state *sw, *mig, *pfu, *pfk;
-	__u32 key = 0;
 	uint32_t n = 0;
 
-	if (bpf_map_lookup_elem(ctx->maps.cpu_counters, &key, v))
-		return -errno;
-	memcpy(ctx->cpu_cur, v, (size_t)ctx->ncpus * sizeof(*v));
+	for (int c = 0; c < ctx->ncpus; c++)
+		ctx->cpu_cur[c] = ctx->cpu_slots[c].counters;
 	for (int c = 0; c < ctx->ncpus; c++) {
 		const struct pw_cpu_counters *cur = &ctx->cpu_cur[c], *prev = &ctx->cpu_prev[c];
 		struct pw_cpu_counters d = {
@@ -217,7 +201,7 @@ static int read_cpu_counters(struct pw_bpf_ctx *ctx, struct snapshot *out, struc
 	b->migrations_total = since_load.migrations;
 	b->faults_user_total = since_load.faults_user;
 	b->faults_kernel_total = since_load.faults_kernel;
-	memcpy(ctx->cpu_prev, ctx->cpu_cur, (size_t)ctx->ncpus * sizeof(*v));
+	memcpy(ctx->cpu_prev, ctx->cpu_cur, (size_t)ctx->ncpus * sizeof(*ctx->cpu_cur));
 
 	sw = prog_by_name(ctx, "pw_sched_switch");
 	mig = prog_by_name(ctx, "pw_sched_migrate_task");
@@ -229,19 +213,15 @@ static int read_cpu_counters(struct pw_bpf_ctx *ctx, struct snapshot *out, struc
 		set_event(&out->perf, 2, (double)total.migrations, 1.0);
 	if (pfu && pfu->attached && pfk && pfk->attached)
 		set_event(&out->perf, 3, (double)(total.faults_user + total.faults_kernel), 1.0);
-	return 0;
 }
 
-static int read_runq(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
+static void read_runq(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
 {
-	struct pw_hist *v = ctx->percpu_buf, sum = { 0 };
 	const struct pw_bpf_prog_state *sw;
-	__u32 key = 0;
+	struct pw_hist sum = { 0 };
 
-	if (bpf_map_lookup_elem(ctx->maps.runq_hist, &key, v))
-		return -errno;
 	for (int c = 0; c < ctx->ncpus; c++)
-		hist_add(&sum, &v[c]);
+		hist_add(&sum, &ctx->cpu_slots[c].runq);
 	hist_delta(&b->runq, &sum, &ctx->runq_prev);
 	hist_copy(&b->runq_total, &sum);
 	ctx->runq_prev = sum;
@@ -253,23 +233,74 @@ static int read_runq(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
 			 sw && sw->why[0] ? sw->why : "not attached");
 	else
 		b->runq_why[0] = '\0';
-	return 0;
 }
 
-static int read_drops(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
+static void read_drops(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
 {
-	struct pw_drops *v = ctx->percpu_buf;
-	__u32 key = 0;
-
-	if (bpf_map_lookup_elem(ctx->maps.drops, &key, v))
-		return -errno;
 	memset(&b->drops, 0, sizeof(b->drops));
 	for (int c = 0; c < ctx->ncpus; c++) {
-		b->drops.blk_start_full += v[c].blk_start_full;
-		b->drops.blk_dev_full += v[c].blk_dev_full;
-		b->drops.net_full += v[c].net_full;
+		const struct pw_drops *v = &ctx->cpu_slots[c].drops;
+
+		b->drops.blk_start_full += v->blk_start_full;
+		b->drops.blk_dev_full += v->blk_dev_full;
+		b->drops.net_full += v->net_full;
 	}
-	return 0;
+}
+
+/* ---------------------------------------------------------------- per-CPU hash maps */
+/* Keys asked for in one batch: as many as PW_BPF_BATCH_BYTES of values hold (at least 1). */
+static uint32_t batch_keys(const struct pw_bpf_ctx *ctx, size_t value_size)
+{
+	size_t n = PW_BPF_BATCH_BYTES / (value_size * (size_t)ctx->ncpus);
+
+	return n < 1 ? 1 : n > PW_BPF_BATCH_KEYS ? PW_BPF_BATCH_KEYS : (uint32_t)n;
+}
+
+/*
+ * Hands each entry of per-CPU hash map fd (up to max) to row(): its key and its ncpus
+ * values. Whole batches come in one bpf() call each; a kernel without batch lookups
+ * (before 5.6), or a hash bucket larger than the batch, gets the key-by-key walk.
+ * The number of entries handed over, or -errno.
+ */
+static long drain_hash(struct pw_bpf_ctx *ctx, int fd, size_t key_size, size_t value_size, uint32_t max,
+		       void (*row)(struct pw_bpf_ctx *ctx, const void *key, const void *values, uint32_t i))
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint8_t keys[PW_BPF_BATCH_KEYS * 8], next[8], *prevp = NULL, cur[8];
+	size_t stride = value_size * (size_t)ctx->ncpus;
+	uint32_t per = batch_keys(ctx, value_size), n = 0, count;
+	__u64 token = 0;
+	bool first = true;
+	int e;
+
+	if (key_size > 8)
+		return -EINVAL;
+	while (ctx->batch_ok && n < max) {
+		count = per < max - n ? per : max - n;
+		e = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, ctx->percpu_buf, &count, &opts)
+			    ? -errno : 0;
+		first = false;
+		if (e && e != -ENOENT) {
+			if (n > 0)
+				return e; /* a walk from the start would hand rows over twice */
+			ctx->batch_ok = false; /* EINVAL/ENOTSUPP: too old a kernel; ENOSPC: a big bucket */
+			break;
+		}
+		for (uint32_t i = 0; i < count; i++, n++)
+			row(ctx, keys + i * key_size, (const uint8_t *)ctx->percpu_buf + i * stride, n);
+		if (e == -ENOENT || count == 0)
+			return n;
+	}
+	if (ctx->batch_ok)
+		return n;
+	while (n < max && !bpf_map_get_next_key(fd, prevp, next)) {
+		memcpy(cur, next, key_size);
+		prevp = cur;
+		if (bpf_map_lookup_elem(fd, cur, ctx->percpu_buf))
+			continue; /* deleted meanwhile (never by us) */
+		row(ctx, cur, ctx->percpu_buf, n++);
+	}
+	return n;
 }
 
 /* ---------------------------------------------------------------- block devices */
@@ -302,32 +333,33 @@ static void blk_name(const struct pw_env *env, uint32_t major, uint32_t minor, c
 		memcpy(name, base, strlen(base) + 1);
 }
 
+static void blk_row(struct pw_bpf_ctx *ctx, const void *key, const void *values, uint32_t i)
+{
+	const struct pw_blk_counters *v = values;
+	struct pw_blk_row *row = &ctx->blk_cur[i];
+
+	memset(row, 0, sizeof(*row));
+	memcpy(&row->dev, key, sizeof(row->dev));
+	for (int c = 0; c < ctx->ncpus; c++) {
+		for (int o = 0; o < PW_BLK_OPS; o++) {
+			row->c.requests[o] += v[c].requests[o];
+			row->c.bytes[o] += v[c].bytes[o];
+		}
+		row->c.errors += v[c].errors;
+		hist_add(&row->c.latency, &v[c].latency);
+	}
+}
+
 static int read_block(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct pw_bpf *b, bool renew_names)
 {
-	int fd = ctx->maps.blk_stats;
-	struct pw_blk_counters *v = ctx->percpu_buf;
-	__u32 key, next, *prevp = NULL;
-	uint32_t n = 0;
+	long got = drain_hash(ctx, ctx->maps.blk_stats, sizeof(__u32), sizeof(struct pw_blk_counters),
+			      PW_BPF_BLK_MAX, blk_row);
+	uint32_t n;
 	int e;
 
-	while (n < PW_BPF_BLK_MAX && !bpf_map_get_next_key(fd, prevp, &next)) {
-		key = next;
-		prevp = &key;
-		if (bpf_map_lookup_elem(fd, &key, v))
-			continue; /* deleted meanwhile (never by us) */
-		struct pw_blk_row *row = &ctx->blk_cur[n++];
-
-		memset(row, 0, sizeof(*row));
-		row->dev = key;
-		for (int c = 0; c < ctx->ncpus; c++) {
-			for (int o = 0; o < PW_BLK_OPS; o++) {
-				row->c.requests[o] += v[c].requests[o];
-				row->c.bytes[o] += v[c].bytes[o];
-			}
-			row->c.errors += v[c].errors;
-			hist_add(&row->c.latency, &v[c].latency);
-		}
-	}
+	if (got < 0)
+		return (int)got;
+	n = (uint32_t)got;
 	qsort(ctx->blk_cur, n, sizeof(*ctx->blk_cur), cmp_blk);
 	e = pw_array_reserve(&b->block, &b->cap_block, n, sizeof(*b->block));
 	if (e)
@@ -393,30 +425,31 @@ static void net_name(const struct pw_bpf_netif *f, char *name, size_t len)
 		snprintf(name, len, "if%u@netns%u", f->ifindex, f->netns);
 }
 
+static void net_row(struct pw_bpf_ctx *ctx, const void *key, const void *values, uint32_t i)
+{
+	const struct pw_net_counters *v = values;
+	struct pw_net_row *row = &ctx->net_cur[i];
+
+	memset(row, 0, sizeof(*row));
+	memcpy(&row->key, key, sizeof(row->key));
+	for (int c = 0; c < ctx->ncpus; c++) {
+		row->c.tx_packets += v[c].tx_packets;
+		row->c.tx_bytes += v[c].tx_bytes;
+		row->c.rx_packets += v[c].rx_packets;
+		row->c.rx_bytes += v[c].rx_bytes;
+	}
+}
+
 static int read_net(struct pw_bpf_ctx *ctx, struct pw_bpf *b, bool renew_names)
 {
-	int fd = ctx->maps.net_stats;
-	struct pw_net_counters *v = ctx->percpu_buf;
-	struct pw_net_key key, next, *prevp = NULL;
-	uint32_t n = 0;
+	long got = drain_hash(ctx, ctx->maps.net_stats, sizeof(struct pw_net_key), sizeof(struct pw_net_counters),
+			      PW_BPF_NET_MAX, net_row);
+	uint32_t n;
 	int e;
 
-	while (n < PW_BPF_NET_MAX && !bpf_map_get_next_key(fd, prevp, &next)) {
-		key = next;
-		prevp = &key;
-		if (bpf_map_lookup_elem(fd, &key, v))
-			continue;
-		struct pw_net_row *row = &ctx->net_cur[n++];
-
-		memset(row, 0, sizeof(*row));
-		row->key = key;
-		for (int c = 0; c < ctx->ncpus; c++) {
-			row->c.tx_packets += v[c].tx_packets;
-			row->c.tx_bytes += v[c].tx_bytes;
-			row->c.rx_packets += v[c].rx_packets;
-			row->c.rx_bytes += v[c].rx_bytes;
-		}
-	}
+	if (got < 0)
+		return (int)got;
+	n = (uint32_t)got;
 	qsort(ctx->net_cur, n, sizeof(*ctx->net_cur), cmp_net);
 	e = pw_array_reserve(&b->net, &b->cap_net, n, sizeof(*b->net));
 	if (e)
@@ -608,20 +641,16 @@ int pw_bpf_read(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct snapsho
 	}
 	/* perf events first: they are read on every CPU at nearly the same moment */
 	run_reader(ctx, b);
-	e = read_cpu_counters(ctx, out, b);
-	if (!e)
-		read_pmu(ctx, out, b);
-	if (!e)
-		e = read_runq(ctx, b);
+	read_cpu_counters(ctx, out, b);
+	read_pmu(ctx, out, b);
+	read_runq(ctx, b);
+	read_drops(ctx, b);
 	renew_names = now - ctx->names_ns >= PW_BPF_NAMES_TTL_NS;
 	if (renew_names)
 		ctx->names_ns = now;
-	if (!e)
-		e = read_block(ctx, env, b, renew_names);
+	e = read_block(ctx, env, b, renew_names);
 	if (!e)
 		e = read_net(ctx, b, renew_names);
-	if (!e)
-		e = read_drops(ctx, b);
 	if (e) {
 		snprintf(err, errlen, "reading BPF maps: %s", strerror(-e));
 		return e;

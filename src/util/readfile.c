@@ -9,11 +9,21 @@
 #include <unistd.h>
 
 /*
+ * A procfs read shorter than this, and shorter than asked for, ended at EOF: seq_file
+ * stops short of the request only at the end or when its page-sized buffer cannot take
+ * the next record, and the records of the files we keep open are lines well under 2 KiB
+ * (the single-show files, /proc/stat and meminfo, hand over everything at once). It saves
+ * the second read per file and cycle that would only return 0.
+ */
+#define PW_PROCFS_SHORT_READ 2048
+
+/*
  * Reads fd from offset 0 to EOF into b (cleared first), NUL-terminated. With pread the
  * file position is left alone, so a kept fd can be read like this again and again.
  */
 static long read_all(int fd, bool positional, struct pw_buf *b, size_t max)
 {
+	size_t want;
 	ssize_t n;
 
 	pw_buf_clear(b);
@@ -23,10 +33,11 @@ static long read_all(int fd, bool positional, struct pw_buf *b, size_t max)
 			pw_buf_clear(b);
 			return -ENOMEM;
 		}
+		want = b->cap - b->len - 1;
 		if (positional)
-			n = pread(fd, b->data + b->len, b->cap - b->len - 1, (off_t)b->len);
+			n = pread(fd, b->data + b->len, want, (off_t)b->len);
 		else
-			n = read(fd, b->data + b->len, b->cap - b->len - 1);
+			n = read(fd, b->data + b->len, want);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -41,6 +52,8 @@ static long read_all(int fd, bool positional, struct pw_buf *b, size_t max)
 			pw_buf_clear(b);
 			return -E2BIG;
 		}
+		if (positional && (size_t)n < want && n < PW_PROCFS_SHORT_READ)
+			break; /* only kept procfs fds are read positionally */
 	}
 	b->data[b->len] = '\0';
 	return (long)b->len;

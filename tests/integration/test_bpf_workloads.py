@@ -41,7 +41,12 @@ def test_touching_fresh_pages_faults_on_the_pinned_cpu(cpu):
     assert pwbpf.event_sum(snaps, "page-faults") >= n
 
 
-def test_direct_writes_show_on_their_disk(tmp_path):
+# the per-CPU hash maps (disks, interfaces) are read in batches; kernels before 5.6 walk them key by key
+HASH_READS = {"batch": None, "key_by_key": {**os.environ, "PW_TEST_BPF_NO_BATCH": "1"}}
+
+
+@pytest.mark.parametrize("walk", HASH_READS)
+def test_direct_writes_show_on_their_disk(tmp_path, walk):
     count, size = 32, 64 * 1024
     path = tmp_path / "direct.bin"
     try:
@@ -49,7 +54,7 @@ def test_direct_writes_show_on_their_disk(tmp_path):
     except OSError as e:
         pytest.skip(f"no O_DIRECT on the filesystem of {tmp_path}: {e}")
     disks = pwbpf.disks_under(tmp_path)
-    snaps, _ = pwbpf.measure(lambda: pwbpf.direct_writes(path, count, size))
+    snaps, _ = pwbpf.measure(lambda: pwbpf.direct_writes(path, count, size), env=HASH_READS[walk])
     seen = {d: s["bpf"]["block"][d] for s in snaps for d in disks if d in s["bpf"]["block"]}
     assert seen, (disks, [list(s["bpf"]["block"]) for s in snaps])
     writes = sum(pwbpf.keyed_sum(snaps, "block", d, "writes") for d in disks)
@@ -108,7 +113,8 @@ for _ in range(n):
 """
 
 
-def test_udp_over_veth_counts_per_interface(veth_netns):
+@pytest.mark.parametrize("walk", HASH_READS)
+def test_udp_over_veth_counts_per_interface(veth_netns, walk):
     v = veth_netns
     n = 300
 
@@ -117,7 +123,7 @@ def test_udp_over_veth_counts_per_interface(veth_netns):
         subprocess.run(["ip", "netns", "exec", v["ns"], "/usr/bin/python3", "-c", SEND, v["host_ip"], str(n)],
                        check=True, timeout=30)
 
-    snaps, _ = pwbpf.measure(work)
+    snaps, _ = pwbpf.measure(work, env=HASH_READS[walk])
     sent = pwbpf.keyed_sum(snaps, "net", v["host"], "packets_sent")
     recv = pwbpf.keyed_sum(snaps, "net", v["host"], "packets_recv")
     assert sent >= n and recv >= n, (sent, recv, [s["bpf"]["net"] for s in snaps])
@@ -166,7 +172,8 @@ def test_snapshot_reports_what_is_counted_and_why(schema):
         assert b["programs"]["pw_sched_switch"]["ns_per_run"] > 0
     else:
         assert b["stats"]["error"]
-    assert b["maps"]["count"] >= 8 and b["maps"]["memory_bytes"] > 0
+    # cpu_slots, blk_start, blk_stats, net_stats, pmu_events, .rodata, .bss
+    assert b["maps"]["count"] >= 7 and b["maps"]["memory_bytes"] > 0
     assert [c["cpu"] for c in b["cpus"]] == pwbpf.ONLINE_CPUS
     total_ms = sum(c["cpu_clock_ms"] for c in b["cpus"])
     assert abs(total_ms - perf["events"]["cpu-clock"]["value"]) < 1e-6 * total_ms + 1e-3

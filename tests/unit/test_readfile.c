@@ -60,6 +60,34 @@ Test(pw_file, procfs_kept_and_regenerated)
 	close(proc);
 }
 
+/*
+ * A kept procfs file stops reading at a short read instead of asking again for the EOF;
+ * a file of many pages (seq_file hands one page per read) must still come whole.
+ */
+Test(pw_file, procfs_of_many_pages_comes_whole)
+{
+	struct pw_file f = { 0 };
+	struct pw_buf b = { 0 }, ref = { 0 };
+	int proc = open_dir("/proc");
+	long n, m;
+
+	/* no allocation between the two reads: the mappings they list stay the same */
+	cr_assert_eq(pw_buf_reserve(&b, 1 << 20), 0);
+	cr_assert_eq(pw_buf_reserve(&ref, 1 << 20), 0);
+	for (int i = 0; i < 2; i++) {
+		n = pw_file_read(&f, proc, "self/maps", &b, 0);
+		m = pw_read_file_at(proc, "self/maps", &ref, 0);
+		cr_assert_gt(n, 4096, "a /proc/self/maps of %ld bytes is not many pages", n);
+		cr_assert_geq(pw_file_fd(&f), 0);
+		cr_expect_eq(n, m);
+		cr_expect_eq(memcmp(b.data, ref.data, (size_t)(n < m ? n : m)), 0);
+	}
+	pw_file_close(&f);
+	pw_buf_free(&b);
+	pw_buf_free(&ref);
+	close(proc);
+}
+
 Test(pw_file, regular_files_are_opened_every_time)
 {
 	char dir[] = "/tmp/pw-file-XXXXXX", path[256], tmp[256];
