@@ -7,7 +7,7 @@ BENCH_FLOOR := $(BUILD)/bench/procfs_floor
 $(BENCH_FLOOR): $(BUILD)/obj/scripts/bench/procfs_floor.o $(BUILD)/libperfwatch.a
 	@mkdir -p $(dir $@)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(filter-out %.h,$^) $(LDLIBS) -o $@
 
 bench: $(BENCH_FLOOR)
 

@@ -7,7 +7,7 @@ BENCH_METRICS_ARGS ?= 2000 128 16 64
 $(BUILD)/bench/metrics_bench: scripts/bench/metrics_bench.c $(BUILD)/libperfwatch.a
 	@mkdir -p $(dir $@)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(filter-out %.h,$^) $(LDLIBS) -o $@
 
 .PHONY: bench-metrics
 bench-metrics: $(BUILD)/bench/metrics_bench

@@ -4,7 +4,7 @@
 $(BUILD)/bench/bench_netdisk: scripts/bench/bench_netdisk.c $(BUILD)/libperfwatch.a
 	@mkdir -p $(dir $@)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(filter-out %.h,$^) $(LDLIBS) -o $@
 
 .PHONY: bench-netdisk
 bench-netdisk: $(BUILD)/bench/bench_netdisk
