@@ -19,7 +19,7 @@ struct perfwatch_lskel;
 
 #define PW_BPF_BLK_MAX 256  /* blk_stats max_entries */
 #define PW_BPF_NET_MAX 1024 /* net_stats max_entries */
-#define PW_BPF_BATCH_BYTES (64 * 1024) /* per-CPU hash values read in one bpf() call */
+#define PW_BPF_BATCH_BYTES (16 * 1024) /* per-CPU hash values read in one bpf() call */
 #define PW_BPF_BATCH_KEYS 256
 
 struct pw_bpf_prog_state {

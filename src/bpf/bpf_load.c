@@ -488,9 +488,10 @@ static int alloc_state(struct pw_bpf_ctx *ctx)
 	ctx->blk_cur = calloc(PW_BPF_BLK_MAX, sizeof(*ctx->blk_cur));
 	ctx->net_prev = calloc(PW_BPF_NET_MAX, sizeof(*ctx->net_prev));
 	ctx->net_cur = calloc(PW_BPF_NET_MAX, sizeof(*ctx->net_cur));
-	/* a batch of per-CPU hash values, or at least one of the largest (untouched pages stay out of RSS) */
-	ctx->percpu_buf = malloc(n * sizeof(struct pw_blk_counters) > PW_BPF_BATCH_BYTES ? n * sizeof(struct pw_blk_counters)
-											 : PW_BPF_BATCH_BYTES);
+	/* a batch of per-CPU hash values, or at least one of the largest; zeroed, as valgrind
+	 * cannot tell that BPF_MAP_LOOKUP_BATCH fills it */
+	ctx->percpu_buf = calloc(1, n * sizeof(struct pw_blk_counters) > PW_BPF_BATCH_BYTES ? n * sizeof(struct pw_blk_counters)
+											    : PW_BPF_BATCH_BYTES);
 	ctx->batch_ok = !getenv(PW_TEST_BPF_NO_BATCH_ENV) || strcmp(getenv(PW_TEST_BPF_NO_BATCH_ENV), "1");
 	if (!ctx->online || !ctx->pmu_cpu_ok || !ctx->pmu_prev || !ctx->pmu_cur || !ctx->cpu_prev ||
 	    !ctx->cpu_cur || !ctx->blk_prev || !ctx->blk_cur || !ctx->net_prev || !ctx->net_cur ||

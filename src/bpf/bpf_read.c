@@ -266,7 +266,7 @@ static long drain_hash(struct pw_bpf_ctx *ctx, int fd, size_t key_size, size_t v
 		       void (*row)(struct pw_bpf_ctx *ctx, const void *key, const void *values, uint32_t i))
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	uint8_t keys[PW_BPF_BATCH_KEYS * 8], next[8], *prevp = NULL, cur[8];
+	uint8_t keys[PW_BPF_BATCH_KEYS * 8] = { 0 }, next[8], *prevp = NULL, cur[8];
 	size_t stride = value_size * (size_t)ctx->ncpus;
 	uint32_t per = batch_keys(ctx, value_size), n = 0, count;
 	__u64 token = 0;
