@@ -263,14 +263,20 @@ out_free_log:
 	return e;
 }
 
+/* Whether environment variable name is set to 1 (the switches of this file and its tests). */
+static bool env_is_1(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && !strcmp(v, "1");
+}
+
 /* Why the light skeleton is not even tried; NULL when it is. */
 static const char *light_skipped(void)
 {
-	const char *off = getenv(PW_TEST_NO_LIGHT_SKELETON_ENV);
-
 	if (getenv(PW_TEST_BPF_REJECT_ENV))
 		return PW_TEST_BPF_REJECT_ENV " is set: only libbpf can load a program changed after the build";
-	if (off && !strcmp(off, "1"))
+	if (env_is_1(PW_TEST_NO_LIGHT_SKELETON_ENV))
 		return PW_TEST_NO_LIGHT_SKELETON_ENV "=1";
 	return NULL;
 }
@@ -430,11 +436,10 @@ static void open_perf_events(struct pw_bpf_ctx *ctx, const struct pw_env *env)
  */
 static void enable_stats(struct pw_bpf_ctx *ctx)
 {
-	const char *no = getenv(PW_BPF_NO_STATS_ENV);
 	int fd;
 
 	ctx->stats_fd = -1;
-	if (no && !strcmp(no, "1")) {
+	if (env_is_1(PW_BPF_NO_STATS_ENV)) {
 		pw_bpf_why(ctx->stats_why, "left off (" PW_BPF_NO_STATS_ENV "=1); kernel.bpf_stats_enabled=1 turns them on");
 		return;
 	}
@@ -492,7 +497,7 @@ static int alloc_state(struct pw_bpf_ctx *ctx)
 	 * cannot tell that BPF_MAP_LOOKUP_BATCH fills it */
 	ctx->percpu_buf = calloc(1, n * sizeof(struct pw_blk_counters) > PW_BPF_BATCH_BYTES ? n * sizeof(struct pw_blk_counters)
 											    : PW_BPF_BATCH_BYTES);
-	ctx->batch_ok = !getenv(PW_TEST_BPF_NO_BATCH_ENV) || strcmp(getenv(PW_TEST_BPF_NO_BATCH_ENV), "1");
+	ctx->batch_ok = !env_is_1(PW_TEST_BPF_NO_BATCH_ENV);
 	if (!ctx->online || !ctx->pmu_cpu_ok || !ctx->pmu_prev || !ctx->pmu_cur || !ctx->cpu_prev ||
 	    !ctx->cpu_cur || !ctx->blk_prev || !ctx->blk_cur || !ctx->net_prev || !ctx->net_cur ||
 	    !ctx->percpu_buf)
@@ -546,12 +551,11 @@ static uint32_t own_netns_inode(const struct pw_env *env)
 
 int pw_bpf_load(struct pw_bpf_ctx *ctx, const struct pw_env *env, char *err, size_t errlen)
 {
-	const char *sw = getenv(PW_TEST_SOFTWARE_EVENTS_ENV);
 	bool attached = false;
 	int e;
 
 	ctx->stats_fd = -1;
-	ctx->test_sw = sw && !strcmp(sw, "1");
+	ctx->test_sw = env_is_1(PW_TEST_SOFTWARE_EVENTS_ENV);
 	ctx->ncpus = libbpf_num_possible_cpus();
 	if (ctx->ncpus <= 0) {
 		snprintf(err, errlen, "cannot tell the number of possible CPUs: %s", strerror(-ctx->ncpus));
