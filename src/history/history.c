@@ -63,6 +63,11 @@ int pw_history_open(struct pw_history **ret, const char *path, const char *reten
 	rc = check_folder(path, err, errlen);
 	if (rc < 0)
 		goto out_free_path;
+	if (pwh_journal_init(&h->jr, path) < 0) {
+		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
+		goto out_free_path;
+	}
 	pthread_mutex_init(&h->rd_lock, NULL);
 	rc = pwh_store_open(h, err, errlen);
 	if (rc < 0) {
@@ -88,6 +93,7 @@ void pw_history_close(struct pw_history *h)
 	h->rd = NULL;
 	pthread_mutex_unlock(&h->rd_lock);
 	pthread_mutex_destroy(&h->rd_lock);
+	pwh_journal_fini(&h->jr);
 	free(h->path);
 	free(h);
 }

@@ -75,7 +75,10 @@ struct ctx {
 		uint32_t base, lo, hi; /* samples lo..hi-1 of the chunk are timeline base.. */
 	} *rc;
 	uint32_t n_rc, cap_rc;
-	uint32_t pending_base, pending_n;
+	uint32_t pending_base, pending_n; /* the open chunk's samples: pending rows, then journal */
+	uint32_t pending_rows;             /* how many of them are pending rows */
+	struct pw_buf journal;             /* the journal file's image, empty when none applies */
+	int64_t journal_last_iv;           /* its newest record's interval, 0: none */
 
 	/* bucketing */
 	bool bucketed;
@@ -157,7 +160,81 @@ static sqlite3_stmt *prep(struct ctx *c, const char *sql)
 	return st;
 }
 
-/* Pass 1: the raw tier's time columns (when it answers) and the pending rows' times. */
+/* ------------------------------------------------------------ the journal file */
+struct journal_walk {
+	struct ctx *c;
+	int (*fn)(struct ctx *c, void *arg, int64_t t_ms, uint32_t interval_ms, const uint8_t *row, size_t len);
+	void *arg;
+};
+
+static int journal_row(void *ctx, int64_t t_ms, uint32_t interval_ms, const uint8_t *row, size_t len)
+{
+	struct journal_walk *w = ctx;
+
+	if (t_ms < w->c->q->from_ms || t_ms > w->c->q->to_ms)
+		return 0;
+	return w->fn(w->c, w->arg, t_ms, interval_ms, row, len);
+}
+
+/* Calls fn for each journal record in the range, in file order. */
+static void walk_journal(struct ctx *c,
+			 int (*fn)(struct ctx *c, void *arg, int64_t t_ms, uint32_t interval_ms, const uint8_t *row, size_t len),
+			 void *arg)
+{
+	struct journal_walk w = { .c = c, .fn = fn, .arg = arg };
+	uint64_t id, gen;
+
+	if (c->journal.len)
+		pwh_journal_parse((const uint8_t *)c->journal.data, c->journal.len, &id, &gen, journal_row, &w);
+}
+
+static int journal_time(struct ctx *c, void *arg, int64_t t_ms, uint32_t interval_ms, const uint8_t *row, size_t len)
+{
+	(void)arg, (void)row, (void)len;
+	return timeline_push(c, t_ms, interval_ms) < 0;
+}
+
+static int last_interval(void *ctx, int64_t t_ms, uint32_t interval_ms, const uint8_t *row, size_t len)
+{
+	(void)t_ms, (void)row, (void)len;
+	*(int64_t *)ctx = interval_ms;
+	return 0;
+}
+
+/*
+ * Keeps the journal image read before the transaction began only when the database in the
+ * transaction does not hold its generation yet: a seal in between put its rows in a chunk.
+ */
+static int check_journal(struct ctx *c)
+{
+	sqlite3_stmt *st = prep(c, "SELECT (SELECT value FROM meta WHERE key='journal_id'),"
+				   " (SELECT value FROM meta WHERE key='journal_sealed')");
+	uint64_t fid, fgen;
+	int64_t id = 0, sealed = 0;
+	int rc;
+
+	if (!st)
+		return -EIO;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		sealed = sqlite3_column_int64(st, 1);
+	} else {
+		note(c, rc);
+	}
+	sqlite3_finalize(st);
+	if (c->err)
+		return -EIO;
+	if (pwh_journal_parse((const uint8_t *)c->journal.data, c->journal.len, &fid, &fgen, last_interval,
+			      &c->journal_last_iv) < 0 ||
+	    fid != (uint64_t)id || fgen <= (uint64_t)sealed) {
+		pw_buf_clear(&c->journal);
+		c->journal_last_iv = 0;
+	}
+	return 0;
+}
+
+/* Pass 1: the raw tier's time columns (when it answers) and the open chunk's times. */
 static int read_timeline(struct ctx *c)
 {
 	const struct pwh_query *q = c->q;
@@ -212,6 +289,8 @@ pending:
 	}
 	note(c, rc);
 	sqlite3_finalize(st);
+	c->pending_rows = c->n - c->pending_base;
+	walk_journal(c, journal_time, NULL);
 	c->pending_n = c->n - c->pending_base;
 	return c->err ? -EIO : 0;
 }
@@ -329,10 +408,24 @@ static int pending_item(void *ctx, const struct pwh_item *it)
 	return pw->pos >= pw->n_order ? 1 : 0; /* 1: nothing more wanted from this row */
 }
 
-/* Pass 2 over the pending rows: the values of every metric at once. */
+static int journal_values(struct ctx *c, void *arg, int64_t t_ms, uint32_t interval_ms, const uint8_t *row, size_t len)
+{
+	struct pending_walk *pw = arg;
+	struct pending_walk one = *pw;
+
+	(void)t_ms, (void)interval_ms;
+	if (pw->index >= c->pending_base + c->pending_n)
+		return 1;
+	pwh_row_decode(row, len, pending_item, &one);
+	pw->index++;
+	return 0;
+}
+
+/* Pass 2 over the open chunk (pending rows, then the journal): every metric at once. */
 static void read_pending(struct ctx *c)
 {
 	uint32_t order[PWH_QUERY_MAX_METRICS], n = 0;
+	struct pending_walk jw = { .c = c, .order = order };
 	sqlite3_stmt *st;
 	uint32_t k = 0;
 	int rc;
@@ -354,7 +447,7 @@ static void read_pending(struct ctx *c)
 		return;
 	sqlite3_bind_int64(st, 1, c->q->from_ms);
 	sqlite3_bind_int64(st, 2, c->q->to_ms);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && k < c->pending_n) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && k < c->pending_rows) {
 		struct pending_walk pw = { .c = c, .index = c->pending_base + k++, .order = order, .n_order = n };
 		const uint8_t *b = sqlite3_column_blob(st, 0);
 
@@ -363,6 +456,9 @@ static void read_pending(struct ctx *c)
 	}
 	note(c, rc);
 	sqlite3_finalize(st);
+	jw.index = c->pending_base + c->pending_rows;
+	jw.n_order = n;
+	walk_journal(c, journal_values, &jw);
 }
 
 static void read_aggs(struct ctx *c, uint32_t m)
@@ -426,9 +522,9 @@ static int resolve_ids(struct ctx *c)
 static uint32_t latest_interval_ms(struct ctx *c)
 {
 	sqlite3_stmt *st = prep(c, "SELECT interval_ms FROM pending ORDER BY seq DESC LIMIT 1");
-	uint32_t iv = 0;
+	uint32_t iv = (uint32_t)c->journal_last_iv;
 
-	if (st && sqlite3_step(st) == SQLITE_ROW)
+	if (iv == 0 && st && sqlite3_step(st) == SQLITE_ROW)
 		iv = (uint32_t)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	if (iv == 0) {
@@ -616,6 +712,7 @@ static void ctx_free(struct ctx *c)
 	free(c->iv);
 	free(c->rc);
 	free(c->bidx);
+	pw_buf_free(&c->journal);
 	if (c->bs) {
 		for (uint32_t m = 0; m < c->q->n_metrics; m++) {
 			free(c->bs[m].sum);
@@ -659,11 +756,19 @@ static int run(struct pw_history *h, const struct pwh_query *q, int64_t now_ms, 
 {
 	struct ctx c = { .h = h, .db = h->rd, .q = q };
 	char err[PW_ERROR_MAX];
-	int status = 200;
+	int status = 200, jerr;
 
+	/* the journal before the transaction: a seal after this point is in what it reads */
+	jerr = pwh_journal_read(&h->jr, &c.journal);
+	if (jerr < 0) {
+		snprintf(err, sizeof(err), "history journal %s cannot be read: %s", h->jr.path, strerror(-jerr));
+		put_error(out, err);
+		ctx_free(&c);
+		return 503;
+	}
 	if (sqlite3_exec(c.db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail_sql;
-	if (resolve_ids(&c) < 0)
+	if (check_journal(&c) < 0 || resolve_ids(&c) < 0)
 		goto fail_sql;
 	c.tier = choose_tier(&c, now_ms);
 	if (read_timeline(&c) < 0)

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The writer. Each snapshot becomes one pending row (the journal) and is appended to the
- * in-memory open chunk; when the clock hour (or the interval) changes, the open chunk is
- * sealed in one transaction: its packed columns, its minute roll-ups, its hour roll-ups
- * merged into the day's hour chunk, and the pending rows deleted.
+ * The writer. Each snapshot becomes one record of the journal file (journal.h) and is
+ * appended to the in-memory open chunk; when the clock hour (or the interval) changes, the
+ * open chunk is sealed in one transaction: its packed columns, its minute roll-ups, its
+ * hour roll-ups merged into the day's hour chunk, and the journal generation it holds.
+ * The journal is then emptied under the next generation.
  *
  * When a write fails (disk full, read-only, locked, I/O error), snapshots are kept in a
  * bounded ring in memory and the store retries with a growing delay. A retry reopens the
- * database from scratch (the in-memory state is rebuilt from the pending rows), then
- * writes the ring through the normal path, so there is one way data gets in.
+ * database from scratch (the in-memory state is rebuilt from the journal), then writes
+ * the ring through the normal path, so there is one way data gets in.
  */
 #include "history/store.h"
 
@@ -178,7 +179,8 @@ int pwh_oc_append(struct pw_history *h, int64_t t_ms, uint32_t interval_ms, int6
 	if (oc->tbytes.oom)
 		return -ENOMEM;
 	oc->n++;
-	oc->last_seq = seq;
+	if (seq > 0)
+		oc->last_seq = seq;
 	return 0;
 }
 
@@ -261,13 +263,16 @@ int pwh_seal(struct pw_history *h)
 {
 	struct pwh_open_chunk *oc = &h->oc;
 	struct pwh_packer *pk = NULL;
-	int rc;
+	int rc, jerr;
 
 	if (oc->n == 0)
 		return SQLITE_OK;
 	if (pwh_packer_new(&pk) < 0)
 		return SQLITE_NOMEM;
-	rc = pwh_exec(h->db, "BEGIN IMMEDIATE");
+	/* on disk before the journal is emptied, or a power cut could lose the hour */
+	rc = pwh_exec(h->db, "PRAGMA synchronous=FULL");
+	if (rc == SQLITE_OK)
+		rc = pwh_exec(h->db, "BEGIN IMMEDIATE");
 	if (rc != SQLITE_OK)
 		goto out_free_packer;
 
@@ -309,10 +314,16 @@ int pwh_seal(struct pw_history *h)
 			rc = merge_hours(h, pk, c->id, hours, nhours);
 		free(hours);
 	}
-	if (rc == SQLITE_OK) {
+	if (rc == SQLITE_OK && oc->last_seq > 0) {
 		sqlite3_bind_int64(h->st_del_pending, 1, oc->last_seq);
 		rc = sqlite3_step(h->st_del_pending);
 		sqlite3_reset(h->st_del_pending);
+		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+	}
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(h->st_sealed, 1, (int64_t)h->jr.gen);
+		rc = sqlite3_step(h->st_sealed);
+		sqlite3_reset(h->st_sealed);
 		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
 	}
 	if (rc == SQLITE_OK)
@@ -323,7 +334,14 @@ int pwh_seal(struct pw_history *h)
 	}
 	pwh_oc_reset(oc);
 	h->seals++;
+	jerr = pwh_journal_reset(&h->jr, h->jr.gen + 1);
+	if (jerr < 0) {
+		/* sealed all the same: the next open finds the generation sealed and drops it */
+		h->jr_err = jerr;
+		rc = SQLITE_IOERR;
+	}
 out_free_packer:
+	pwh_exec(h->db, "PRAGMA synchronous=NORMAL");
 	pwh_packer_free(pk);
 	return rc;
 }
@@ -365,30 +383,18 @@ static int apply(struct pw_history *h, int64_t t_ms, uint32_t interval_ms, const
 		 const struct pwh_item *items, uint32_t n)
 {
 	struct pwh_open_chunk *oc = &h->oc;
-	bool tx = h->reg.n_unpersisted > 0;
-	int rc;
+	int rc, err;
 
 	if (oc->n > 0 && (pwh_window_of(t_ms) != oc->window_s || interval_ms != oc->interval_ms || oc->n >= PWH_CHUNK_MAX)) {
 		rc = pwh_seal(h);
 		if (rc != SQLITE_OK)
 			return rc;
 	}
-	if (tx) {
+	if (h->reg.n_unpersisted > 0) {
+		/* the journal's rows name series by id: the ids are in the file first */
 		rc = pwh_exec(h->db, "BEGIN IMMEDIATE");
 		if (rc == SQLITE_OK)
 			rc = persist_series(h);
-		if (rc != SQLITE_OK) {
-			pwh_exec(h->db, "ROLLBACK");
-			return rc;
-		}
-	}
-	sqlite3_bind_int64(h->st_pending, 1, t_ms);
-	sqlite3_bind_int64(h->st_pending, 2, interval_ms);
-	sqlite3_bind_blob(h->st_pending, 3, row, (int)len, SQLITE_STATIC);
-	rc = sqlite3_step(h->st_pending);
-	sqlite3_reset(h->st_pending);
-	rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
-	if (tx) {
 		if (rc == SQLITE_OK)
 			rc = pwh_exec(h->db, "COMMIT");
 		if (rc != SQLITE_OK) {
@@ -397,9 +403,12 @@ static int apply(struct pw_history *h, int64_t t_ms, uint32_t interval_ms, const
 		}
 		mark_persisted(h);
 	}
-	if (rc != SQLITE_OK)
-		return rc;
-	if (pwh_oc_append(h, t_ms, interval_ms, sqlite3_last_insert_rowid(h->db), items, n) < 0)
+	err = pwh_journal_append(&h->jr, t_ms, interval_ms, row, len);
+	if (err < 0) {
+		h->jr_err = err;
+		return SQLITE_IOERR;
+	}
+	if (pwh_oc_append(h, t_ms, interval_ms, 0, items, n) < 0)
 		return SQLITE_NOMEM;
 	h->inserts++;
 	return SQLITE_OK;
@@ -565,7 +574,11 @@ static void schedule_retry(struct pw_history *h)
 
 static void go_broken(struct pw_history *h, int rc)
 {
-	pwh_describe_failure(h, "cannot write", rc);
+	if (h->jr_err)
+		pwh_journal_failure(h, "cannot write", h->jr_err);
+	else
+		pwh_describe_failure(h, "cannot write", rc);
+	h->jr_err = 0;
 	h->broken = true;
 	h->last_rc = rc;
 	schedule_retry(h);

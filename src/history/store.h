@@ -7,11 +7,13 @@
  *   series(id, path, kind)          the dictionary of metric paths
  *   chunk(id, tier, series, t0, data)   packed columns; series 0 = the raw time column;
  *                                   t0 = first sample (raw, minute) or UTC day (hour), ms
- *   pending(seq, t_ms, interval_ms, data)  one row per snapshot of the open raw chunk:
- *                                   the crash journal, emptied when the chunk is sealed
- *   meta(key, value)
- * A kill -9 loses at most the snapshot whose pending row was being written: every other
- * snapshot is either in a sealed chunk or in pending, and sealing is one transaction.
+ *   pending(seq, t_ms, interval_ms, data)  the crash journal of versions before the
+ *                                   journal file: read, and emptied by the next seal
+ *   meta(key, value)                'journal_id', 'journal_sealed': see journal.h
+ * The open raw chunk's snapshots are journaled in <db>-pending (history/journal.h), one
+ * record each. A kill -9 loses at most the snapshot whose record was being written: every
+ * other snapshot is either in a sealed chunk or in the journal, and a seal is one
+ * transaction that also records which journal generation it holds.
  */
 #ifndef PW_HISTORY_STORE_H
 #define PW_HISTORY_STORE_H
@@ -22,6 +24,7 @@
 #include <stdint.h>
 
 #include "history/encode.h"
+#include "history/journal.h"
 #include "history/series.h"
 #include "history/tiers.h"
 #include "snapshot.h"
@@ -74,7 +77,8 @@ struct pw_history {
 
 	/* ---- writer: the collector thread only */
 	sqlite3 *db;
-	sqlite3_stmt *st_pending, *st_chunk, *st_series, *st_hour_get, *st_del_pending;
+	sqlite3_stmt *st_chunk, *st_series, *st_hour_get, *st_del_pending, *st_sealed;
+	int jr_err; /* the journal's -errno that broke the store, else 0 */
 	struct pwh_registry reg;
 	struct pwh_series **order; /* the last snapshot's series in visit order (into reg) */
 	uint32_t n_order, cap_order;
@@ -94,6 +98,9 @@ struct pw_history {
 	char reason[PW_ERROR_MAX]; /* why it is broken */
 	char status[PW_ERROR_MAX]; /* the reason with what is held and dropped */
 	uint64_t inserts, seals; /* counts, for tests and the benchmark */
+
+	/* ---- the journal file: the writer's, read by queries under its own lock */
+	struct pwh_journal jr;
 
 	/* ---- reader: any thread, under rd_lock */
 	pthread_mutex_t rd_lock;
@@ -127,6 +134,8 @@ void pwh_sort_items(struct pwh_item *v, uint32_t n);
 int pwh_row_items(struct pw_history *h, const uint8_t *p, size_t len); /* into h->items */
 void pwh_close_db(struct pw_history *h);
 void pwh_describe_failure(struct pw_history *h, const char *what, int rc); /* into h->reason */
+/* The SQLite code standing for a journal -errno, with why in h->reason. */
+int pwh_journal_failure(struct pw_history *h, const char *what, int err);
 /* Opens (or reopens) the writer and rebuilds the in-memory state from the file. -EINVAL
  * (err says why): a file we must not touch. Other negative: try again later. */
 int pwh_open_writer(struct pw_history *h, bool integrity, char *err, size_t errlen);

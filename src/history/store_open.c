@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Opening the writer: what kind of file is at --db (without writing to it), the schema,
- * WAL, and the in-memory state rebuilt from the file (series, pending rows, and the ids
+ * WAL, and the in-memory state rebuilt from the files (series, the journal, and the ids
  * of snapshots that waited in memory while the file could not be opened).
  */
 #include <errno.h>
@@ -9,9 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "history/store.h"
+#include "util/timeutil.h"
 
 #define TEXT_OF(x) #x
 #define WAL_BYTES_TEXT TEXT_OF(PWH_WAL_BYTES)
@@ -59,14 +62,14 @@ static int query_i64(sqlite3 *db, const char *sql, int64_t *ret)
 
 static void finalize_statements(struct pw_history *h)
 {
-	sqlite3_finalize(h->st_pending);
+	sqlite3_finalize(h->st_sealed);
 	sqlite3_finalize(h->st_chunk);
 	sqlite3_finalize(h->st_series);
 	sqlite3_finalize(h->st_hour_get);
 	sqlite3_finalize(h->st_del_pending);
 	sqlite3_finalize(h->pruner.st_delete);
 	sqlite3_finalize(h->pruner.st_oldest);
-	h->st_pending = h->st_chunk = h->st_series = h->st_hour_get = h->st_del_pending = NULL;
+	h->st_sealed = h->st_chunk = h->st_series = h->st_hour_get = h->st_del_pending = NULL;
 	h->pruner.st_delete = h->pruner.st_oldest = NULL;
 }
 
@@ -75,6 +78,7 @@ void pwh_close_db(struct pw_history *h)
 	finalize_statements(h);
 	sqlite3_close_v2(h->db);
 	h->db = NULL;
+	pwh_journal_close(&h->jr);
 }
 
 static const char schema_sql[] =
@@ -104,7 +108,9 @@ static int validate(sqlite3 *db, const char *path, bool integrity, char *err, si
 		return -EINVAL;
 	}
 	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "cannot read %s: %s%s", path, sqlite3_errmsg(db), fs_hint(path));
+		snprintf(err, errlen, "cannot read %s: %s%s", path,
+			 (rc & 0xff) == SQLITE_BUSY ? "database is locked by another process" : sqlite3_errmsg(db),
+			 fs_hint(path));
 		return pwh_sqlite_errno(rc);
 	}
 	if (app == 0 && ntables == 0)
@@ -153,7 +159,7 @@ static int prepare(struct pw_history *h)
 		size_t off;
 		const char *sql;
 	} stmts[] = {
-		{ offsetof(struct pw_history, st_pending), "INSERT INTO pending(t_ms, interval_ms, data) VALUES(?,?,?)" },
+		{ offsetof(struct pw_history, st_sealed), "INSERT OR REPLACE INTO meta(key, value) VALUES('journal_sealed', ?)" },
 		{ offsetof(struct pw_history, st_chunk),
 		  "INSERT INTO chunk(tier, series, t0, data) VALUES(?,?,?,?) "
 		  "ON CONFLICT(tier, series, t0) DO UPDATE SET data=excluded.data" },
@@ -277,7 +283,7 @@ static int remap_ring(struct pw_history *h, const uint32_t *map, uint32_t nmap)
 	return 0;
 }
 
-/* Rebuilds the open chunk from the pending rows. */
+/* Rebuilds the open chunk from the pending rows (of a version before the journal file). */
 static int load_pending(struct pw_history *h)
 {
 	sqlite3_stmt *st;
@@ -308,6 +314,95 @@ static int load_pending(struct pw_history *h)
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* The journal's id (made on first use) and the newest generation sealed, from meta. */
+static int journal_meta(struct pw_history *h, uint64_t *id, uint64_t *sealed)
+{
+	int64_t v = 0;
+	char sql[128];
+	int rc;
+
+	rc = query_i64(h->db, "SELECT value FROM meta WHERE key='journal_sealed'", &v);
+	if (rc != SQLITE_OK)
+		return rc;
+	*sealed = v > 0 ? (uint64_t)v : 0;
+	rc = query_i64(h->db, "SELECT value FROM meta WHERE key='journal_id'", &v);
+	if (rc != SQLITE_OK || v != 0) {
+		*id = (uint64_t)v;
+		return rc;
+	}
+	if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v))
+		v = (int64_t)(pw_clock_ns(CLOCK_REALTIME) ^ ((uint64_t)getpid() << 32));
+	v &= INT64_MAX; /* SQLite integers are signed */
+	v = v ? v : 1;
+	snprintf(sql, sizeof(sql), "INSERT INTO meta VALUES('journal_id', %" PRId64 ")", v);
+	rc = pwh_exec(h->db, sql);
+	*id = (uint64_t)v;
+	return rc;
+}
+
+struct replay {
+	struct pw_history *h;
+	uint64_t gen; /* the generation of the records being replayed */
+	int rc;
+};
+
+/* One journal record into the open chunk; journaled again when a seal emptied the file. */
+static int replay_row(void *ctx, int64_t t_ms, uint32_t interval_ms, const uint8_t *row, size_t len)
+{
+	struct replay *r = ctx;
+	struct pw_history *h = r->h;
+	int err;
+
+	if (t_ms < 0 || pwh_row_items(h, row, len) < 0)
+		return 0; /* not ours to understand: the rest still counts */
+	if (h->oc.n > 0 && (pwh_window_of(t_ms) != h->oc.window_s || interval_ms != h->oc.interval_ms ||
+			    h->oc.n >= PWH_CHUNK_MAX)) {
+		r->rc = pwh_seal(h);
+		if (r->rc != SQLITE_OK)
+			return 1;
+	}
+	if (h->jr.gen != r->gen) {
+		err = pwh_journal_append(&h->jr, t_ms, interval_ms, row, len);
+		if (err < 0) {
+			h->jr_err = err;
+			r->rc = SQLITE_IOERR;
+			return 1;
+		}
+	}
+	if (pwh_oc_append(h, t_ms, interval_ms, 0, h->items, h->n_items) < 0) {
+		r->rc = SQLITE_NOMEM;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Opens the journal and adds its records to the open chunk rebuilt from any pending rows.
+ * Those are older than every record (the versions that wrote them had no journal file).
+ */
+static int load_journal(struct pw_history *h)
+{
+	struct replay r = { .h = h, .rc = SQLITE_OK };
+	struct pw_buf image = { 0 };
+	uint64_t id = 0, sealed = 0, fid;
+	int keep, err, rc;
+
+	rc = journal_meta(h, &id, &sealed);
+	if (rc != SQLITE_OK)
+		return rc;
+	err = pwh_journal_open(&h->jr, id, sealed, &image, &keep);
+	if (err < 0) {
+		pw_buf_free(&image);
+		h->jr_err = err;
+		return pwh_journal_failure(h, "cannot open", err);
+	}
+	r.gen = h->jr.gen;
+	if (keep)
+		pwh_journal_parse((const uint8_t *)image.data, image.len, &fid, &r.gen, replay_row, &r);
+	pw_buf_free(&image);
+	return r.rc;
 }
 
 
@@ -350,6 +445,24 @@ void pwh_describe_failure(struct pw_history *h, const char *what, int rc)
 			 fs_hint(h->path));
 	else
 		snprintf(h->reason, sizeof(h->reason), "%s %s: %s%s", what, h->path, msg, fs_hint(h->path));
+}
+
+int pwh_journal_failure(struct pw_history *h, const char *what, int err)
+{
+	int rc = err == -ENOSPC || err == -EDQUOT ? SQLITE_FULL
+		 : err == -ENOMEM		   ? SQLITE_NOMEM
+		 : err == -EBUSY		   ? SQLITE_BUSY
+		 : err == -EROFS || err == -EACCES || err == -EPERM ? SQLITE_READONLY
+								     : SQLITE_IOERR;
+
+	if (err == -EBUSY)
+		snprintf(h->reason, sizeof(h->reason),
+			 "%s %s: database is locked by another process (another perfwatch writes it: it holds %s)",
+			 what, h->path, h->jr.path);
+	else
+		snprintf(h->reason, sizeof(h->reason), "%s %s: %s (%s)%s", what, h->jr.path, sqlite3_errstr(rc),
+			 strerror(-err), fs_hint(h->path));
+	return rc;
 }
 
 /*
@@ -416,8 +529,14 @@ int pwh_open_writer(struct pw_history *h, bool integrity, char *err, size_t errl
 	free(map);
 	if (rc == SQLITE_OK)
 		rc = load_pending(h);
+	if (rc == SQLITE_OK)
+		rc = load_journal(h);
 	if (rc != SQLITE_OK) {
-		pwh_describe_failure(h, "cannot prepare", rc);
+		if (h->jr_err)
+			pwh_journal_failure(h, "cannot open", h->jr_err);
+		else
+			pwh_describe_failure(h, "cannot prepare", rc);
+		h->jr_err = 0;
 		snprintf(err, errlen, "%s", h->reason);
 		pwh_close_db(h);
 		return pwh_sqlite_errno(rc);

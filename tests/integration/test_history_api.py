@@ -119,14 +119,18 @@ def test_a_restart_shows_as_a_gap(server_built, tmp_path):
 
 
 def test_a_locked_database_shows_in_errors_and_healthz_then_recovers(server_built, tmp_path):
+    # a new file, locked before the daemon starts: it cannot even create its tables (once
+    # running, it writes the database only when an hour is sealed)
     db = str(tmp_path / "h.db")
-    with Daemon("--interval", INTERVAL, "--db", db) as d:
-        wait_points(d, "self.rss_bytes", 3)
-        with sqlite_exclusive_lock(db):
+    lock = sqlite_exclusive_lock(db)
+    lock.__enter__()
+    held = True
+    try:
+        with Daemon("--interval", INTERVAL, "--db", db) as d:
             deadline = time.time() + 15
             while time.time() < deadline:
                 _, snap = get_json(d, "/api/snapshot")
-                if "locked" in snap["errors"].get("history", ""):
+                if "locked" in snap.get("errors", {}).get("history", ""):
                     break
                 time.sleep(0.2)
             else:
@@ -137,14 +141,19 @@ def test_a_locked_database_shows_in_errors_and_healthz_then_recovers(server_buil
             time.sleep(1)
             status, snap2 = get_json(d, "/api/snapshot")
             assert status == 200 and snap2["seq"] > snap["seq"]
-        deadline = time.time() + 40
-        while time.time() < deadline:
-            _, snap = get_json(d, "/api/snapshot")
-            if "history" not in snap["errors"]:
-                break
-            time.sleep(0.2)
-        else:
-            raise AssertionError(f"history never recovered: {snap['errors']}")
-        body = wait_points(d, "self.rss_bytes", 10)
-        ts = body["series"]["self.rss_bytes"]["t"]
-        assert max(b - a for a, b in zip(ts, ts[1:])) < 1, "snapshots taken while locked were kept"
+            held = False
+            lock.__exit__(None, None, None)
+            deadline = time.time() + 40
+            while time.time() < deadline:
+                _, snap = get_json(d, "/api/snapshot")
+                if "history" not in snap["errors"]:
+                    break
+                time.sleep(0.2)
+            else:
+                raise AssertionError(f"history never recovered: {snap['errors']}")
+            body = wait_points(d, "self.rss_bytes", 10)
+    finally:
+        if held:
+            lock.__exit__(None, None, None)
+    ts = body["series"]["self.rss_bytes"]["t"]
+    assert max(b - a for a, b in zip(ts, ts[1:])) < 1, "snapshots taken while locked were kept"

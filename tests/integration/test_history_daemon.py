@@ -12,7 +12,9 @@ import signal
 import sqlite3
 import subprocess
 import tempfile
+import struct
 import time
+import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -79,16 +81,45 @@ def connect(db):
         c.close()
 
 
-def rows(db, sql="SELECT count(*) FROM pending"):
+JOURNAL_MAGIC = b"PWjrnl1\n"
+
+
+def journal_times(db):
+    """t_ms of each record of the journal file the open hour is kept in (src/history/journal.h),
+    when the database does not hold its generation yet. Read before the database, as the
+    daemon's own queries do: a seal in between is then in what the database says."""
+    try:
+        data = Path(str(db) + "-pending").read_bytes()
+    except FileNotFoundError:
+        return []
+    if len(data) < 32 or data[:8] != JOURNAL_MAGIC or zlib.crc32(data[:24]) != struct.unpack_from("<I", data, 24)[0]:
+        return []
+    fid, gen = struct.unpack_from("<QQ", data, 8)
     with connect(db) as c:
-        return c.execute(sql).fetchone()[0]
+        meta = dict(c.execute("SELECT key, value FROM meta WHERE key IN ('journal_id', 'journal_sealed')"))
+    if fid != meta.get("journal_id") or gen <= meta.get("journal_sealed", 0):
+        return []
+    out, off = [], 32
+    while len(data) - off >= 28:
+        n, crc, g, t_ms, _ = struct.unpack_from("<IIQqI", data, off)
+        if off + 28 + n > len(data) or zlib.crc32(data[off + 8:off + 28 + n]) != crc or g != gen:
+            break  # torn or damaged: the end, as the daemon reads it
+        out.append(t_ms)
+        off += 28 + n
+    return out
 
 
 def times(db):
-    """Every stored snapshot's time in ms: the pending rows (sealed chunks need the C decoder,
-    and none is sealed in a test this short unless a clock hour turns)."""
+    """Every stored snapshot's time in ms that is not sealed yet: the journal's records after
+    any pending rows of older versions (sealed chunks need the C decoder, and none is sealed in
+    a test this short unless a clock hour turns)."""
+    journal = journal_times(db)
     with connect(db) as c:
-        return [r[0] for r in c.execute("SELECT t_ms FROM pending ORDER BY seq")]
+        return [r[0] for r in c.execute("SELECT t_ms FROM pending ORDER BY seq")] + journal
+
+
+def rows(db):
+    return len(times(db))
 
 
 def integrity(db):
@@ -226,20 +257,53 @@ def test_a_missing_folder_or_bad_retention_fails_at_start(tmp_path):
 
 
 def test_locked_by_another_process_then_writing_resumes(tmp_path):
+    """Snapshots go to the journal file: the database itself is written when it is created and
+    when an hour is sealed. A lock held on a new file is ridden out with the snapshots in memory
+    (the unit tests hold one across a seal)."""
     db = tmp_path / "history.db"
-    with Run(db) as r:
-        wait_rows(db, 5)
-        with sqlite_exclusive_lock(db):
+    lock = sqlite_exclusive_lock(db)
+    lock.__enter__()
+    held = True
+    try:
+        with Run(db) as r:
             t = r.wait_log("locked by another process")
             assert "held in memory" in t
             time.sleep(1.0)
             assert r.proc.poll() is None, "the daemon keeps running while history is locked"
             mark = len(r.text())
-        r.wait_log("writing again, nothing lost", timeout=40, after=mark)
-        assert r.stop() == 0
+            held = False
+            lock.__exit__(None, None, None)
+            r.wait_log("writing again, nothing lost", timeout=40, after=mark)
+            wait_rows(db, 20)
+            assert r.stop() == 0
+    finally:
+        if held:
+            lock.__exit__(None, None, None)
     ts = times(db)
     steps = [b - a for a, b in zip(ts, ts[1:])]
     assert max(steps) < 1000, f"no hole where the lock was held: largest step {max(steps)} ms"
+    assert integrity(db) == [("ok",)]
+
+
+def test_a_second_daemon_on_the_same_history_waits_for_the_first(tmp_path):
+    """Two writers appending to one journal would write over each other's records."""
+    db = tmp_path / "history.db"
+    with Run(db) as first:
+        wait_rows(db, 5)
+        with Run(db) as second:
+            t = second.wait_log("another perfwatch writes it")
+            assert "held in memory" in t
+            n0, t0 = rows(db), time.time()
+            time.sleep(2.0)
+            per_s = (rows(db) - n0) / (time.time() - t0)
+            assert per_s < 1.6 / INTERVAL, f"{per_s:.1f} snapshots/s stored: both daemons are writing"
+            assert second.proc.poll() is None
+            assert first.stop() == 0
+            mark = len(second.text())
+            second.wait_log("writing again", timeout=40, after=mark)
+            n = rows(db)
+            wait_rows(db, n + 5)
+            assert second.stop() == 0
     assert integrity(db) == [("ok",)]
 
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "history/history.h"
+#include "history/journal.h"
 #include "snapshot.h"
 
 static char th_dir[256];
@@ -139,6 +140,37 @@ static inline int64_t th_sql_count(const char *sql)
 		n = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
+	return n;
+}
+
+static inline int th_count_row(void *ctx, int64_t t_ms, uint32_t interval_ms, const uint8_t *row, size_t len)
+{
+	(void)t_ms, (void)interval_ms, (void)row, (void)len;
+	(*(int64_t *)ctx)++;
+	return 0;
+}
+
+/* Records in th_db's journal file (of its generation; sealed or not). */
+static inline int64_t th_journal_count(void)
+{
+	char path[400];
+	struct pw_buf img = { 0 };
+	uint64_t id, gen;
+	int64_t n = 0;
+	FILE *f;
+	char chunk[65536];
+	size_t r;
+
+	snprintf(path, sizeof(path), "%s" PWH_JOURNAL_SUFFIX, th_db);
+	f = fopen(path, "rb");
+	if (!f)
+		return 0;
+	while ((r = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		pw_buf_append(&img, chunk, r);
+	fclose(f);
+	if (pwh_journal_parse((const uint8_t *)img.data, img.len, &id, &gen, th_count_row, &n) < 0)
+		n = -1;
+	pw_buf_free(&img);
 	return n;
 }
 
