@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "history/history.h"
+#include "history/journal.h"
 #include "history/metrics.h"
 #include "util/timeutil.h"
 
@@ -65,6 +66,30 @@ static void count_value(void *ctx, const char *path, size_t len, enum pwh_kind k
 		c->nulls++;
 	else
 		c->values++;
+}
+
+/* The bytes of db's journal file (the open hour), fn called for each record. -1: unreadable. */
+static int64_t journal_bytes(const char *db, pwh_journal_row_fn fn, void *ctx)
+{
+	char path[4096], chunk[65536];
+	struct pw_buf img = { 0 };
+	uint64_t id, gen;
+	int64_t n;
+	size_t r;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s" PWH_JOURNAL_SUFFIX, db);
+	f = fopen(path, "rb");
+	if (!f)
+		return errno == ENOENT ? 0 : -1;
+	while ((r = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		pw_buf_append(&img, chunk, r);
+	fclose(f);
+	n = (int64_t)img.len;
+	if (fn && img.len)
+		pwh_journal_parse((const uint8_t *)img.data, img.len, &id, &gen, fn, ctx);
+	pw_buf_free(&img);
+	return n;
 }
 
 static int64_t sql_i64(sqlite3 *db, const char *sql)
@@ -128,7 +153,7 @@ static int fill(const char *db, double days, double interval, uint64_t seed)
 	sqlite3_exec(s, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 	raw_payload = sql_i64(s, "SELECT sum(length(data)) FROM chunk WHERE tier=0");
 	raw_rows = sql_i64(s, "SELECT count(*) FROM chunk WHERE tier=0");
-	pending = sql_i64(s, "SELECT sum(length(data)) FROM pending");
+	pending = journal_bytes(db, NULL, NULL);
 	page_size = sql_i64(s, "PRAGMA page_size");
 	pages = sql_i64(s, "PRAGMA page_count");
 	free_pages = sql_i64(s, "PRAGMA freelist_count");
@@ -164,7 +189,8 @@ static int fill(const char *db, double days, double interval, uint64_t seed)
 	       tier_bytes[1], tier_bytes[2], pending);
 	printf(" \"file_bytes\": %lld, \"file_pages\": %" PRId64 ", \"free_pages\": %" PRId64 ", \"page_size\": %" PRId64
 	       ", \"file_bytes_per_sample\": %.3f}\n",
-	       (long long)sb.st_size, pages, free_pages, page_size, (double)sb.st_size / (double)cnt.values);
+	       (long long)(sb.st_size + pending), pages, free_pages, page_size,
+	       (double)(sb.st_size + pending) / (double)cnt.values);
 	free(cpu);
 	return 0;
 }
@@ -176,25 +202,34 @@ static int count_nonnull(void *ctx, const struct pwh_item *it)
 	return 0;
 }
 
+struct journal_count {
+	uint64_t *values, *rows;
+};
+
+static int journal_count_row(void *ctx, int64_t t_ms, uint32_t interval_ms, const uint8_t *row, size_t len)
+{
+	struct journal_count *jc = ctx;
+
+	(void)t_ms, (void)interval_ms;
+	(*jc->rows)++;
+	pwh_row_decode(row, len, count_nonnull, jc->values);
+	return 0;
+}
+
 static int seal(const char *db)
 {
 	struct pw_history *h;
 	sqlite3 *s;
-	sqlite3_stmt *st;
 	uint64_t values = 0, rows = 0;
+	struct journal_count jc = { &values, &rows };
 	int64_t before, after;
 	char err[512];
 
 	if (sqlite3_open(db, &s) != SQLITE_OK)
 		return 1;
 	before = sql_i64(s, "SELECT coalesce(sum(length(data)),0) FROM chunk WHERE tier=0");
-	if (sqlite3_prepare_v2(s, "SELECT data FROM pending", -1, &st, NULL) != SQLITE_OK)
+	if (journal_bytes(db, journal_count_row, &jc) < 0)
 		return 1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		rows++;
-		pwh_row_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), count_nonnull, &values);
-	}
-	sqlite3_finalize(st);
 	sqlite3_close(s);
 	if (pw_history_open(&h, db, NULL, err, sizeof(err)) < 0 || pw_history_flush(h) < 0) {
 		fprintf(stderr, "history_gen: cannot seal %s: %s\n", db, err);

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer: the decoders of stored history rows (a damaged or hostile database file). */
+/* libFuzzer: the decoders of stored history rows (a damaged or hostile database or journal file). */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "history/encode.h"
+#include "history/journal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -38,11 +39,24 @@ static void decode_payload(const uint8_t *p, size_t len)
 	pwh_row_decode(p, len, count, &items);
 }
 
+static int journal_row(void *ctx, int64_t t_ms, uint32_t interval_ms, const uint8_t *row, size_t len)
+{
+	size_t items = 0;
+
+	(void)ctx, (void)t_ms, (void)interval_ms;
+	pwh_row_decode(row, len, count, &items);
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pw_buf out = { 0 };
+	uint64_t id, gen;
 
 	decode_payload(data, size);
+	/* as the journal file: its records' rows go to the row decoder */
+	if (pwh_journal_parse(data, size, &id, &gen, journal_row, NULL) > (long)size)
+		abort();
 	/* and as a stored blob: plain or deflated, then every decoder on what comes out */
 	if (pwh_blob_unpack(data, size, &out) == 0)
 		decode_payload((const uint8_t *)out.data, out.len);
