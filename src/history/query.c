@@ -25,7 +25,8 @@
  * Tier choice: the finest tier that still holds `from` (by --retention) and whose
  * resolution fits the step (to - from) / points; raw only while that is at most ~100
  * snapshots per point. Buckets are aligned to multiples of the step. The open raw chunk
- * (the pending rows) is always read too, so the newest snapshots show in every tier.
+ * (the journal file, and pending rows of older versions) is always read too, so the
+ * newest snapshots show in every tier.
  */
 #include <errno.h>
 #include <inttypes.h>
