@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * PerfWatch's kernel side: CO-RE programs on BTF tracepoints (tp_btf: no tracefs needed)
- * that only increment per-CPU counters and histogram buckets, plus one reader program
- * that userspace runs on each CPU (BPF_PROG_TEST_RUN with BPF_F_TEST_RUN_ON_CPU) to read
- * the counting perf events of that CPU with bpf_perf_event_read_value().
+ * that only increment per-CPU counters and histogram buckets, and read the counting perf
+ * events of their CPU with bpf_perf_event_read_value() when userspace asks for it.
+ *
+ * Perf events are read at the first context switch on each CPU after userspace bumps
+ * pw_pmu_request (just before each drain). A CPU that has not switched by the time of the
+ * drain gets the reader program run on it (BPF_PROG_TEST_RUN with BPF_F_TEST_RUN_ON_CPU):
+ * on another CPU that is an IPI the caller spins on until that CPU has run it, which cost
+ * more than the rest of the drain when that CPU was an idle vCPU.
  *
  * Hot paths (sched_switch, page faults) touch only their CPU's slot of one array: no hash
  * lookups, no locks, no atomics, no clock reads. Each field is written by one program only,
@@ -31,6 +36,9 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 /* Set by userspace before load. */
 const volatile __u32 pw_nr_cpus = 1; /* possible CPUs: stride of pmu_events */
+
+/* Bumped by userspace (src/bpf/bpf_read.c) to ask every CPU for a fresh perf reading. */
+__u64 pw_pmu_request;
 
 /*
  * Set when this kernel's task_struct has no sched_info.last_queued (no CONFIG_SCHED_INFO):
@@ -155,16 +163,52 @@ static __always_inline __u64 task_rq_clock(struct task_struct *t)
 	return BPF_CORE_READ(rq, clock);
 }
 
+/*
+ * Reads this CPU's counting perf events (time_enabled/time_running included, for
+ * multiplexing) into its slot, then records which request the reading answers. A failed
+ * read keeps the last good values and records the error.
+ */
+static __always_inline void read_pmu(struct pw_cpu_slot *s, __u32 cpu, __u64 gen)
+{
+#pragma unroll
+	for (int slot = 0; slot < PW_PMU_SLOTS; slot++) {
+		struct pw_pmu_value *out = &s->pmu[slot];
+		struct bpf_perf_event_value v;
+		long err;
+
+		err = bpf_perf_event_read_value(&pmu_events, (__u64)slot * pw_nr_cpus + cpu, &v, sizeof(v));
+		if (err) {
+			out->err = err;
+			continue;
+		}
+		out->counter = v.counter;
+		out->enabled = v.enabled;
+		out->running = v.running;
+		out->err = 0;
+		out->reads++;
+	}
+	/*
+	 * The generation last, after the values: x86 keeps stores in order, and the compiler
+	 * is told to. Where stores may be seen out of order, a reader that sees the new
+	 * generation early takes a value a moment old, counted in the next interval instead.
+	 */
+	asm volatile("" ::: "memory");
+	s->pmu_gen = gen;
+}
+
 /* ---------------------------------------------------------------- scheduler */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(pw_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	struct pw_cpu_slot *s = cpu_slot();
-	__u64 now, queued;
+	__u64 now, queued, req;
 
 	if (!s)
 		return 0;
 	s->counters.ctx_switches++;
+	req = *(volatile __u64 *)&pw_pmu_request;
+	if (req != s->pmu_gen)
+		read_pmu(s, bpf_get_smp_processor_id(), req);
 	if (!bpf_core_field_exists(next->sched_info.last_queued)) {
 		pw_no_sched_info = 1; /* no CONFIG_SCHED_INFO: no run-queue latency */
 		return 0;
@@ -348,35 +392,14 @@ int BPF_PROG(pw_netif_receive_skb, struct sk_buff *skb)
 }
 
 /* ---------------------------------------------------------------- perf event reader */
-/*
- * Not attached anywhere: userspace runs it on each CPU in turn. It reads that CPU's
- * counting perf events (time_enabled/time_running included, for multiplexing) into
- * its CPU's slot of cpu_slots. A failed read keeps the last good values and records the error.
- */
+/* Not attached anywhere: userspace runs it on a CPU that did not switch since it asked. */
 SEC("raw_tp/perfwatch_reader_never_attached")
 int pw_read_pmu(void *ctx)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct pw_cpu_slot *s = bpf_map_lookup_elem(&cpu_slots, &cpu);
 
-	if (!s)
-		return 0;
-#pragma unroll
-	for (int slot = 0; slot < PW_PMU_SLOTS; slot++) {
-		struct pw_pmu_value *out = &s->pmu[slot];
-		struct bpf_perf_event_value v;
-		long err;
-
-		err = bpf_perf_event_read_value(&pmu_events, (__u64)slot * pw_nr_cpus + cpu, &v, sizeof(v));
-		if (err) {
-			out->err = err;
-			continue;
-		}
-		out->counter = v.counter;
-		out->enabled = v.enabled;
-		out->running = v.running;
-		out->err = 0;
-		out->reads++;
-	}
+	if (s)
+		read_pmu(s, cpu, *(volatile __u64 *)&pw_pmu_request);
 	return 0;
 }

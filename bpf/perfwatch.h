@@ -78,7 +78,8 @@ struct pw_cpu_slot {
 	struct pw_cpu_counters counters;
 	struct pw_drops drops;
 	struct pw_hist runq;                  /* run-queue latency (sched_switch) */
-	struct pw_pmu_value pmu[PW_PMU_SLOTS]; /* written by pw_read_pmu */
+	struct pw_pmu_value pmu[PW_PMU_SLOTS]; /* written by pw_read_pmu, or by sched_switch when asked */
+	__u64 pmu_gen;                        /* the pw_pmu_request that pmu[] answers (written last) */
 } __attribute__((aligned(64)));
 
 #endif

@@ -37,6 +37,11 @@ static int bpf_read(void *ctx, const struct pw_env *env, struct snapshot *out, c
 	return pw_bpf_read(ctx, env, out, err, errlen);
 }
 
+static void bpf_begin(void *ctx)
+{
+	pw_bpf_begin(ctx);
+}
+
 static void bpf_close(void *vctx)
 {
 	struct pw_bpf_ctx *ctx = vctx;
@@ -53,4 +58,5 @@ const struct perf_backend pw_bpf_backend = {
 	.open = bpf_open,
 	.read = bpf_read,
 	.close = bpf_close,
+	.begin = bpf_begin,
 };

@@ -75,6 +75,9 @@ struct pw_bpf_ctx {
 	char loader_why[PW_BPF_WHY_MAX]; /* why libbpf loaded it, not the light skeleton */
 	struct pw_bpf_maps maps;
 	const volatile __u32 *no_sched_info; /* the object's pw_no_sched_info, in its mmapped .bss */
+	volatile __u64 *pmu_request;         /* the object's pw_pmu_request, in its mmapped .bss */
+	__u64 pmu_asked;                     /* the request of this interval, 0: none */
+	bool switch_reads;                   /* readings taken at context switches are used */
 	const struct pw_cpu_slot *cpu_slots;  /* [ncpus], the mmapped cpu_slots map */
 	size_t cpu_slots_bytes;
 	int ncpus;      /* possible CPUs: per-CPU map values come in this many */
@@ -98,7 +101,7 @@ struct pw_bpf_ctx {
 	uint64_t names_ns; /* when names were last looked up for every row */
 	struct pw_pmu_value *pmu_prev; /* [PW_PMU_SLOTS * ncpus] */
 	struct pw_pmu_value *pmu_cur;
-	bool *pmu_cpu_ok;              /* [ncpus]: the reader ran on it this interval */
+	bool *pmu_cpu_ok;              /* [ncpus]: read on it this interval */
 	struct pw_cpu_counters *cpu_prev, *cpu_cur; /* [ncpus] */
 	struct pw_hist runq_prev;
 	uint32_t n_blk_prev;
@@ -125,6 +128,8 @@ void pw_bpf_unload(struct pw_bpf_ctx *ctx);
 bool pw_bpf_stats_enabled(const struct pw_bpf_ctx *ctx, const struct pw_env *env);
 int pw_bpf_read(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct snapshot *out,
 		char *err, size_t errlen);
+/* Asks every CPU for a perf reading at its next context switch (before the collectors run). */
+void pw_bpf_begin(struct pw_bpf_ctx *ctx);
 
 /* Index of pmu slot s's event on CPU c in pmu_events, pmu_prev and pmu_cur. */
 static inline int pw_pmu_index(const struct pw_bpf_ctx *ctx, int slot, int cpu)

@@ -206,6 +206,7 @@ static void take_libbpf_fds(struct pw_bpf_ctx *ctx, const bool *disabled)
 		if (bpf_map__fd(map) >= 0 && ctx->maps.n_all < PW_BPF_MAX_MAPS)
 			ctx->maps.all[ctx->maps.n_all++] = bpf_map__fd(map);
 	ctx->no_sched_info = &ctx->skel->bss->pw_no_sched_info;
+	ctx->pmu_request = &ctx->skel->bss->pw_pmu_request;
 }
 
 /*
@@ -498,6 +499,7 @@ static int alloc_state(struct pw_bpf_ctx *ctx)
 	ctx->percpu_buf = calloc(1, n * sizeof(struct pw_blk_counters) > PW_BPF_BATCH_BYTES ? n * sizeof(struct pw_blk_counters)
 											    : PW_BPF_BATCH_BYTES);
 	ctx->batch_ok = !env_is_1(PW_TEST_BPF_NO_BATCH_ENV);
+	ctx->switch_reads = !env_is_1(PW_TEST_BPF_NO_SWITCH_READS_ENV);
 	if (!ctx->online || !ctx->pmu_cpu_ok || !ctx->pmu_prev || !ctx->pmu_cur || !ctx->cpu_prev ||
 	    !ctx->cpu_cur || !ctx->blk_prev || !ctx->blk_cur || !ctx->net_prev || !ctx->net_cur ||
 	    !ctx->percpu_buf)

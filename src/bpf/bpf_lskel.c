@@ -84,6 +84,7 @@ int pw_bpf_lskel_load(struct pw_bpf_ctx *ctx, char *why, size_t whylen)
 		if (maps[i].map_fd >= 0)
 			ctx->maps.all[ctx->maps.n_all++] = maps[i].map_fd;
 	ctx->no_sched_info = &s->bss->pw_no_sched_info;
+	ctx->pmu_request = &s->bss->pw_pmu_request;
 	ctx->lskel = s;
 	return 0;
 out_destroy:

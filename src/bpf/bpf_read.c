@@ -59,6 +59,19 @@ static const struct pw_bpf_prog_state *prog_by_name(const struct pw_bpf_ctx *ctx
 }
 
 /* ---------------------------------------------------------------- perf events */
+void pw_bpf_begin(struct pw_bpf_ctx *ctx)
+{
+	ctx->pmu_asked = 0;
+	if (!ctx->reader || !ctx->pmu_request || !ctx->switch_reads)
+		return;
+	ctx->pmu_asked = *ctx->pmu_request + 1;
+	__atomic_store_n(ctx->pmu_request, ctx->pmu_asked, __ATOMIC_RELEASE);
+}
+
+/*
+ * Every online CPU's perf events, read since pw_bpf_begin(): at a context switch on that
+ * CPU, or now by the reader run on it (an IPI when it is not this CPU).
+ */
 static void run_reader(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
 {
 	int fd = ctx->reader ? ctx->reader->fd : -1;
@@ -70,6 +83,10 @@ static void run_reader(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
 		ctx->pmu_cpu_ok[c] = false;
 		if (fd < 0 || !ctx->online[c])
 			continue;
+		if (ctx->pmu_asked && __atomic_load_n(&ctx->cpu_slots[c].pmu_gen, __ATOMIC_ACQUIRE) == ctx->pmu_asked) {
+			ctx->pmu_cpu_ok[c] = true;
+			continue;
+		}
 		e = bpf_prog_test_run_opts(fd, &opts) ? errno : 0;
 		if (e == ENXIO)
 			continue; /* went offline: its events count nothing */
@@ -81,6 +98,7 @@ static void run_reader(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
 		}
 		ctx->pmu_cpu_ok[c] = true;
 	}
+	ctx->pmu_asked = 0; /* answered: a read without a new request runs the reader everywhere */
 }
 
 /* Copies perf slot s of every CPU's slot into pmu_cur. */

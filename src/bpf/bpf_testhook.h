@@ -7,7 +7,9 @@
  * than PerfWatch was built on (bpf/btf_min.c): the loaders fall back to the kernel's BTF.
  * With PW_TEST_NO_LIGHT_SKELETON=1 the perf source's object is loaded by libbpf, as when
  * its light skeleton fails (bpf_load.c). With PW_TEST_BPF_NO_BATCH=1 the per-CPU hash maps
- * are read key by key, as on a kernel without batch lookups (bpf_read.c).
+ * are read key by key, as on a kernel without batch lookups (bpf_read.c). With
+ * PW_TEST_BPF_NO_SWITCH_READS=1 every CPU's perf events are read by running the reader on
+ * it, none at a context switch (bpf_read.c).
  */
 #ifndef PW_BPF_TESTHOOK_H
 #define PW_BPF_TESTHOOK_H
@@ -18,6 +20,7 @@
 #define PW_TEST_BTF_MISMATCH_ENV "PW_TEST_BTF_FINGERPRINT_MISMATCH"
 #define PW_TEST_NO_LIGHT_SKELETON_ENV "PW_TEST_NO_LIGHT_SKELETON"
 #define PW_TEST_BPF_NO_BATCH_ENV "PW_TEST_BPF_NO_BATCH"
+#define PW_TEST_BPF_NO_SWITCH_READS_ENV "PW_TEST_BPF_NO_SWITCH_READS"
 
 /* Call after opening the object and before loading it; a no-op unless the variable names prog. */
 void pw_bpf_test_break(struct bpf_program *prog);

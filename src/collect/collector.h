@@ -48,6 +48,12 @@ struct collector {
 	int (*collect)(void *state, const struct pw_env *env, struct snapshot *out, char *err, size_t errlen);
 	void (*destroy)(void *state); /* accepts a state whose init failed */
 	/*
+	 * Optional: called on the runner's thread at the start of each collection, before any
+	 * collector runs, to ask for what should be ready when its collect runs (the perf
+	 * collector asks each CPU for a reading at its next context switch). Never blocks.
+	 */
+	void (*begin)(void *state);
+	/*
 	 * Its calls can block for long (statvfs() on a dead network mount): it runs in a
 	 * thread of its own, and a late run makes its sections null instead of holding up
 	 * the snapshot. Reads of procfs, sysfs, BPF maps and netlink do not block.

@@ -239,14 +239,18 @@ void runner_collect(struct runner *r, struct snapshot *out, uint64_t deadline_ns
 
 		if (!w->started || w->state == W_RUN)
 			continue; /* failed at start, or still busy with an earlier interval */
+		if (w->c->begin)
+			w->c->begin(w->state_mem);
 		w->state = W_RUN;
 		w->gen = r->gen;
 		w->started_ns = now;
-		if (w->threaded)
-			pthread_cond_signal(&w->go);
 	}
 	/* the others here, while the threaded ones run: only this thread touches them */
 	pthread_mutex_unlock(&r->lock);
+	/* woken after the unlock: a worker woken under it would block on the lock at once */
+	for (i = 0; i < r->n; i++)
+		if (r->w[i].threaded && r->w[i].started && r->w[i].gen == r->gen)
+			pthread_cond_signal(&r->w[i].go);
 	cpu = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	for (i = 0; i < r->n; i++) {
 		struct worker *w = &r->w[i];

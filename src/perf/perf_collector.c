@@ -64,6 +64,14 @@ static int perf_collect(void *state, const struct pw_env *env, struct snapshot *
 	return rc;
 }
 
+static void perf_begin(void *state)
+{
+	struct perf_state *st = state;
+
+	if (st->backend && st->backend->begin)
+		st->backend->begin(st->ctx);
+}
+
 static void perf_destroy(void *state)
 {
 	struct perf_state *st = state;
@@ -79,4 +87,5 @@ const struct collector pw_perf_collector = {
 	.init = perf_init,
 	.collect = perf_collect,
 	.destroy = perf_destroy,
+	.begin = perf_begin,
 };

@@ -58,11 +58,25 @@ def test_software_events_agree_with_perf_stat(schema):
         _close(_rate_pw(snap, ev[name]["value"]), _rate_perf(perf, perf[name]), name)
 
 
-def test_standins_run_the_perf_event_path_and_agree(schema):
-    env = dict(os.environ, PW_TEST_SOFTWARE_EVENTS="1")
+# Where each CPU's perf events are read: at the first context switch after the drain asks
+# (the reader then runs only on CPUs that did not switch), or by the reader on every CPU.
+READ_PATHS = {"at_context_switches": {}, "reader_on_every_cpu": {"PW_TEST_BPF_NO_SWITCH_READS": "1"}}
+
+
+@pytest.mark.parametrize("path", list(READ_PATHS))
+def test_standins_run_the_perf_event_path_and_agree(schema, path):
+    env = dict(os.environ, PW_TEST_SOFTWARE_EVENTS="1", **READ_PATHS[path])
     snap, perf = _side_by_side(env=env)
     validate(snap, schema)
     p, b = snap["perf"], snap["bpf"]
+    assert b["stats"]["enabled"], b["stats"]["error"]
+    runs = b["programs"]["pw_read_pmu"]["runs"]
+    if path == "reader_on_every_cpu":
+        assert runs == NCPUS, runs
+    elif NCPUS > 1:
+        # under SteadyLoad CPUs switch often: some were read at a switch, not by the reader
+        assert runs < NCPUS, f"the reader ran on all {runs} CPUs: no reading came from a context switch"
+
     assert b["test_software_events"] is True
     assert p["available"] is True and "PW_TEST_SOFTWARE_EVENTS" in p["error"]
     assert len(p["events"]) == 17
