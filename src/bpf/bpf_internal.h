@@ -68,6 +68,9 @@ struct pw_bpf_maps {
 /* How long a device's or interface's name is trusted before it is looked up again (renames). */
 #define PW_BPF_NAMES_TTL_NS (60ull * 1000000000ull)
 
+/* Most online CPUs for which cpu_poke.h's threads are started (each costs ~20 KiB). */
+#define PW_BPF_POKE_MAX_CPUS 64
+
 struct pw_bpf_ctx {
 	/* exactly one of the two holds the loaded object (bpf_load.c says which is tried first) */
 	struct perfwatch_lskel *lskel;
@@ -78,6 +81,7 @@ struct pw_bpf_ctx {
 	volatile __u64 *pmu_request;         /* the object's pw_pmu_request, in its mmapped .bss */
 	__u64 pmu_asked;                     /* the request of this interval, 0: none */
 	bool switch_reads;                   /* readings taken at context switches are used */
+	struct pw_cpu_poke *poke;            /* makes every CPU switch at a drain's start, or NULL */
 	const struct pw_cpu_slot *cpu_slots;  /* [ncpus], the mmapped cpu_slots map */
 	size_t cpu_slots_bytes;
 	int ncpus;      /* possible CPUs: per-CPU map values come in this many */

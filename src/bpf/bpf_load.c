@@ -22,9 +22,11 @@
 
 #include "bpf/bpf_internal.h"
 #include "bpf/bpf_testhook.h"
+#include "bpf/cpu_poke.h"
 #include "bpf/cpulist.h"
 #include "bpf/fdinfo.h"
 #include "bpf/verifier_log.h"
+#include "log.h"
 #include "perf/perf_events.h"
 #include "perfwatch.skel.h"
 #include "util/buf.h"
@@ -551,6 +553,30 @@ static uint32_t own_netns_inode(const struct pw_env *env)
 	return (uint32_t)st.st_ino;
 }
 
+/*
+ * The threads that make every CPU switch when a drain begins (cpu_poke.h): only worth
+ * having when switches read perf events (events are open, sched_switch is attached) and
+ * there is more than one CPU. Past PW_BPF_POKE_MAX_CPUS a thread per CPU costs more memory
+ * than it saves: there, CPUs that did not switch by themselves get the reader run on them.
+ */
+static void start_pokers(struct pw_bpf_ctx *ctx)
+{
+	bool events = false, sched = false;
+	int online = 0, e;
+
+	for (int s = 0; s < PW_PMU_SLOTS; s++)
+		events |= ctx->slots[s].cpus > 0;
+	for (uint32_t i = 0; i < ctx->n_progs; i++)
+		sched |= !strcmp(ctx->progs[i].name, "pw_sched_switch") && ctx->progs[i].attached;
+	for (int c = 0; c < ctx->ncpus; c++)
+		online += ctx->online[c];
+	if (!ctx->reader || !ctx->switch_reads || !events || !sched || online < 2 || online > PW_BPF_POKE_MAX_CPUS)
+		return;
+	e = pw_cpu_poke_start(&ctx->poke, ctx->online, ctx->ncpus);
+	if (e)
+		pw_warn("bpf: no per-CPU wake-up threads (%s): the perf reader runs on every CPU", strerror(-e));
+}
+
 int pw_bpf_load(struct pw_bpf_ctx *ctx, const struct pw_env *env, char *err, size_t errlen)
 {
 	bool attached = false;
@@ -588,6 +614,7 @@ int pw_bpf_load(struct pw_bpf_ctx *ctx, const struct pw_env *env, char *err, siz
 	}
 	enable_stats(ctx);
 	account_maps(ctx, env);
+	start_pokers(ctx);
 	return 0;
 out_unload:
 	pw_bpf_unload(ctx);
@@ -600,6 +627,8 @@ out_free:
 
 void pw_bpf_unload(struct pw_bpf_ctx *ctx)
 {
+	pw_cpu_poke_stop(ctx->poke);
+	ctx->poke = NULL;
 	for (uint32_t i = 0; i < ctx->n_progs; i++)
 		if (ctx->progs[i].link_fd >= 0)
 			close(ctx->progs[i].link_fd);

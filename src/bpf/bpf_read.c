@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bpf/bpf_internal.h"
+#include "bpf/cpu_poke.h"
 #include "bpf/perf_scale.h"
 #include "perf/perf_events.h"
 #include "util/timeutil.h"
@@ -66,6 +67,7 @@ void pw_bpf_begin(struct pw_bpf_ctx *ctx)
 		return;
 	ctx->pmu_asked = *ctx->pmu_request + 1;
 	__atomic_store_n(ctx->pmu_request, ctx->pmu_asked, __ATOMIC_RELEASE);
+	pw_cpu_poke_all(ctx->poke); /* idle CPUs switch too, by the time the drain comes */
 }
 
 /*
