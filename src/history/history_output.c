@@ -15,6 +15,7 @@
 
 #include "daemon.h"
 #include "history/history.h"
+#include "history/journal.h"
 #include "log.h"
 #include "output/output.h"
 
@@ -31,7 +32,7 @@ struct history_output {
  */
 static void hand_over(const char *user, const char *db, bool own_dir)
 {
-	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	static const char *const suffixes[] = { "", "-wal", "-shm", PWH_JOURNAL_SUFFIX };
 	struct passwd *pw = getpwnam(user);
 	char path[PATH_MAX + 8];
 

@@ -154,8 +154,9 @@ def test_user_drop_from_root_keeps_collection_history_and_server(system_user, sc
         seqs = [json.loads(ws_read_frame(ws)[1])["seq"] for _ in range(3)]
         ws.close()
         assert seqs == list(range(seqs[0], seqs[0] + 3)), seqs
-        # history: the database belongs to the user and is written after the drop
+        # history: the database and its journal belong to the user and are written after the drop
         assert db.stat().st_uid == system_user.uid
+        assert Path(str(db) + "-pending").stat().st_uid == system_user.uid
         hist = api(d, "/api/history?metrics=cpu.usage_percent&from=-60")
         t = hist["series"]["cpu.usage_percent"]["t"]
         assert any(x > t_drop + 0.5 for x in t), (t_drop, t[-5:])
