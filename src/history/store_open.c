@@ -379,29 +379,38 @@ static int replay_row(void *ctx, int64_t t_ms, uint32_t interval_ms, const uint8
 }
 
 /*
- * Opens the journal and adds its records to the open chunk rebuilt from any pending rows.
- * Those are older than every record (the versions that wrote them had no journal file).
+ * Opens the journal (before the pending rows are loaded: a seal among those empties it)
+ * and leaves in image the records to replay, none when it had nothing to keep.
  */
-static int load_journal(struct pw_history *h)
+static int open_journal(struct pw_history *h, struct pw_buf *image)
 {
-	struct replay r = { .h = h, .rc = SQLITE_OK };
-	struct pw_buf image = { 0 };
-	uint64_t id = 0, sealed = 0, fid;
+	uint64_t id = 0, sealed = 0;
 	int keep, err, rc;
 
 	rc = journal_meta(h, &id, &sealed);
 	if (rc != SQLITE_OK)
 		return rc;
-	err = pwh_journal_open(&h->jr, id, sealed, &image, &keep);
+	err = pwh_journal_open(&h->jr, id, sealed, image, &keep);
 	if (err < 0) {
-		pw_buf_free(&image);
 		h->jr_err = err;
 		return pwh_journal_failure(h, "cannot open", err);
 	}
-	r.gen = h->jr.gen;
-	if (keep)
-		pwh_journal_parse((const uint8_t *)image.data, image.len, &fid, &r.gen, replay_row, &r);
-	pw_buf_free(&image);
+	if (!keep)
+		pw_buf_clear(image);
+	return SQLITE_OK;
+}
+
+/*
+ * Adds the journal's records to the open chunk rebuilt from any pending rows, which are
+ * older than every record (the versions that wrote them had no journal file).
+ */
+static int replay_journal(struct pw_history *h, const struct pw_buf *image)
+{
+	struct replay r = { .h = h, .rc = SQLITE_OK };
+	uint64_t id;
+
+	if (image->len)
+		pwh_journal_parse((const uint8_t *)image->data, image->len, &id, &r.gen, replay_row, &r);
 	return r.rc;
 }
 
@@ -471,6 +480,7 @@ int pwh_journal_failure(struct pw_history *h, const char *what, int err)
  */
 int pwh_open_writer(struct pw_history *h, bool integrity, char *err, size_t errlen)
 {
+	struct pw_buf image = { 0 }; /* the journal's records to replay */
 	uint32_t *map = NULL, nmap = 0;
 	char mode[16] = "";
 	sqlite3_stmt *st;
@@ -528,9 +538,12 @@ int pwh_open_writer(struct pw_history *h, bool integrity, char *err, size_t errl
 		rc = SQLITE_NOMEM;
 	free(map);
 	if (rc == SQLITE_OK)
+		rc = open_journal(h, &image);
+	if (rc == SQLITE_OK)
 		rc = load_pending(h);
 	if (rc == SQLITE_OK)
-		rc = load_journal(h);
+		rc = replay_journal(h, &image);
+	pw_buf_free(&image);
 	if (rc != SQLITE_OK) {
 		if (h->jr_err)
 			pwh_journal_failure(h, "cannot open", h->jr_err);

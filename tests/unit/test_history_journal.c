@@ -281,46 +281,55 @@ Test(history_journal, a_journal_of_another_database_is_not_applied)
 	pw_history_close(h);
 }
 
+/*
+ * Copies the journal's records into the pending table, as a version before the journal
+ * file kept them, each shifted by shift_ms; remove: the journal file goes. Returns how many.
+ */
+static int journal_to_pending(int64_t shift_ms, bool remove)
+{
+	struct pw_buf img = { 0 };
+	size_t off = PWH_JOURNAL_HEADER;
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	int n = 0;
+
+	slurp(jpath, &img);
+	cr_assert_eq(sqlite3_open(th_db, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, "INSERT INTO pending(t_ms, interval_ms, data) VALUES(?,?,?)", -1, &st, NULL),
+		     SQLITE_OK);
+	while (off + PWH_JOURNAL_RECORD <= img.len) {
+		const uint8_t *r = (const uint8_t *)img.data + off;
+		uint32_t len = (uint32_t)r[0] | (uint32_t)r[1] << 8 | (uint32_t)r[2] << 16 | (uint32_t)r[3] << 24;
+		int64_t t = 0;
+
+		for (int b = 7; b >= 0; b--)
+			t = (t << 8) | r[16 + b];
+		sqlite3_bind_int64(st, 1, t + shift_ms);
+		sqlite3_bind_int64(st, 2, 5000);
+		sqlite3_bind_blob(st, 3, r + PWH_JOURNAL_RECORD, (int)len, SQLITE_STATIC);
+		cr_assert_eq(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_reset(st);
+		off += PWH_JOURNAL_RECORD + len;
+		n++;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	if (remove)
+		unlink(jpath);
+	pw_buf_free(&img);
+	return n;
+}
+
 Test(history_journal, pending_rows_of_an_older_version_are_read_then_sealed)
 {
 	double t0 = floor(th_now() / 3600) * 3600 - 3600 - 60;
 	struct pw_history *h = th_open(NULL);
-	struct pw_buf img = { 0 };
-	sqlite3 *db;
-	char sql[128];
 
 	snprintf(jpath, sizeof(jpath), "%s" PWH_JOURNAL_SUFFIX, th_db);
 	insert_range(h, t0, 0, 10);
 	pw_history_close(h);
 	/* what the version before the journal file left: the same rows in the pending table */
-	slurp(jpath, &img);
-	cr_assert_eq(sqlite3_open(th_db, &db), SQLITE_OK);
-	{
-		sqlite3_stmt *st;
-		size_t off = PWH_JOURNAL_HEADER;
-
-		cr_assert_eq(sqlite3_prepare_v2(db, "INSERT INTO pending(t_ms, interval_ms, data) VALUES(?,?,?)", -1, &st,
-						NULL),
-			     SQLITE_OK);
-		while (off + PWH_JOURNAL_RECORD <= img.len) {
-			const uint8_t *r = (const uint8_t *)img.data + off;
-			uint32_t len = (uint32_t)r[0] | (uint32_t)r[1] << 8 | (uint32_t)r[2] << 16 | (uint32_t)r[3] << 24;
-			int64_t t = 0;
-
-			for (int b = 7; b >= 0; b--)
-				t = (t << 8) | r[16 + b];
-			sqlite3_bind_int64(st, 1, t);
-			sqlite3_bind_int64(st, 2, 5000);
-			sqlite3_bind_blob(st, 3, r + PWH_JOURNAL_RECORD, (int)len, SQLITE_STATIC);
-			cr_assert_eq(sqlite3_step(st), SQLITE_DONE);
-			sqlite3_reset(st);
-			off += PWH_JOURNAL_RECORD + len;
-		}
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(db);
-	unlink(jpath);
-	pw_buf_free(&img);
+	cr_assert_eq(journal_to_pending(0, true), 10);
 	cr_assert_eq(th_sql_count("SELECT count(*) FROM pending"), 10);
 
 	h = th_open(NULL);
@@ -330,10 +339,36 @@ Test(history_journal, pending_rows_of_an_older_version_are_read_then_sealed)
 	expect_values(h, t0, 14);
 	cr_assert_eq(h->seals, 1);
 	pw_history_close(h);
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM pending");
-	cr_assert_eq(th_sql_count(sql), 0, "the seal took the pending rows");
+	cr_assert_eq(th_sql_count("SELECT count(*) FROM pending"), 0, "the seal took the pending rows");
 	cr_assert_eq(th_journal_count(), 2);
 	h = th_open(NULL);
 	expect_values(h, t0, 14);
 	pw_history_close(h);
+}
+
+Test(history_journal, pending_rows_across_an_hour_are_sealed_at_open)
+{
+	double t0 = floor(th_now() / 3600) * 3600 - 3600 - 60; /* rows 0..11: the hour's last minute */
+	struct pw_history *h = th_open(NULL);
+	static double v[64];
+	const char *json;
+
+	snprintf(jpath, sizeof(jpath), "%s" PWH_JOURNAL_SUFFIX, th_db);
+	insert_range(h, t0, 0, 12);
+	pw_history_close(h);
+	/* pending rows of that minute, then the same values in the next hour's first minute */
+	cr_assert_eq(journal_to_pending(0, false), 12);
+	cr_assert_eq(journal_to_pending(60000, true), 12);
+
+	/* the load seals the first hour, so the journal file is already open by then */
+	h = th_open(NULL);
+	cr_assert_eq(h->seals, 1);
+	cr_assert_eq(h->oc.n, 12);
+	snprintf(qs, sizeof(qs), "from=%.0f&to=%.0f&metrics=cpu.usage_percent&points=1000", t0 - 1, t0 + 200);
+	json = th_query(h, qs, 200);
+	cr_assert_eq(th_array(json, "cpu.usage_percent", "v", v, 64), 24, "%.300s", json);
+	for (int k = 0; k < 24; k++)
+		cr_assert_eq(v[k], (double)(k % 12), "v[%d] = %g", k, v[k]);
+	pw_history_close(h);
+	cr_assert_eq(th_sql_count("SELECT count(*) FROM pending"), 12, "the open hour's rows stay pending");
 }
