@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -104,29 +105,44 @@ void pwh_journal_fini(struct pwh_journal *j)
 	j->path = NULL;
 }
 
-/* The whole file from fd into out. */
-static int slurp(int fd, struct pw_buf *out)
+void pwh_journal_image_free(struct pwh_journal_image *img)
+{
+	if (img->data)
+		munmap(img->data, img->size);
+	memset(img, 0, sizeof(*img));
+}
+
+/* The whole file from fd into out (its size cannot change: the caller holds the lock). */
+static int image_read(int fd, struct pwh_journal_image *out)
 {
 	struct stat sb;
+	void *p;
 
-	pw_buf_clear(out);
+	pwh_journal_image_free(out);
 	if (fstat(fd, &sb) < 0)
 		return -errno;
-	for (;;) {
-		ssize_t r;
+	if (sb.st_size <= 0)
+		return 0;
+	p = mmap(NULL, (size_t)sb.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -ENOMEM;
+	out->data = p;
+	out->size = (size_t)sb.st_size;
+	while (out->len < out->size) {
+		ssize_t r = pread(fd, out->data + out->len, out->size - out->len, (off_t)out->len);
 
-		if (pw_buf_reserve(out, sb.st_size > 0 && (size_t)sb.st_size > out->len ? (size_t)sb.st_size - out->len + 1 : 65536) < 0)
-			return -ENOMEM;
-		r = pread(fd, out->data + out->len, out->cap - out->len - 1, (off_t)out->len);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0)
-			return -errno;
+		if (r < 0) {
+			int e = -errno;
+
+			pwh_journal_image_free(out);
+			return e;
+		}
 		if (r == 0)
 			break;
 		out->len += (size_t)r;
 	}
-	out->data[out->len] = '\0';
 	return 0;
 }
 
@@ -144,7 +160,8 @@ static mode_t db_mode(const char *jpath)
 	return m;
 }
 
-int pwh_journal_open(struct pwh_journal *j, uint64_t id, uint64_t sealed, struct pw_buf *image, int *keep)
+int pwh_journal_open(struct pwh_journal *j, uint64_t id, uint64_t sealed, struct pwh_journal_image *image,
+		     int *keep)
 {
 	uint64_t fid = 0, fgen = 0;
 	long valid;
@@ -159,10 +176,10 @@ int pwh_journal_open(struct pwh_journal *j, uint64_t id, uint64_t sealed, struct
 		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
 		goto fail;
 	}
-	err = slurp(j->fd, image);
+	err = image_read(j->fd, image);
 	if (err < 0)
 		goto fail;
-	valid = pwh_journal_parse((const uint8_t *)image->data, image->len, &fid, &fgen, NULL, NULL);
+	valid = pwh_journal_parse(image->data, image->len, &fid, &fgen, NULL, NULL);
 	j->id = id;
 	if (valid >= 0 && fid == id && fgen > sealed) {
 		*keep = 1;
@@ -263,17 +280,17 @@ int pwh_journal_reset(struct pwh_journal *j, uint64_t gen)
 	return err;
 }
 
-int pwh_journal_read(struct pwh_journal *j, struct pw_buf *out)
+int pwh_journal_read(struct pwh_journal *j, struct pwh_journal_image *out)
 {
 	int fd, err;
 
-	pw_buf_clear(out);
+	pwh_journal_image_free(out);
 	pthread_mutex_lock(&j->lock);
 	fd = open(j->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		err = errno == ENOENT ? 0 : -errno;
 	} else {
-		err = slurp(fd, out);
+		err = image_read(fd, out);
 		close(fd);
 	}
 	pthread_mutex_unlock(&j->lock);

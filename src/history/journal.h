@@ -37,6 +37,17 @@ struct pwh_journal {
 	struct pw_buf rec;    /* scratch: the record being written */
 };
 
+/*
+ * A copy of the journal file in memory mapped for it alone, not from the heap: at short
+ * intervals the file holds MiBs, and heap memory once grown for it would stay in the RSS.
+ */
+struct pwh_journal_image {
+	uint8_t *data;
+	size_t len;  /* bytes read */
+	size_t size; /* of the mapping */
+};
+void pwh_journal_image_free(struct pwh_journal_image *img); /* accepts a zeroed one */
+
 /* One record: rows of generation gen only, in file order. Nonzero stops the walk. */
 typedef int (*pwh_journal_row_fn)(void *ctx, int64_t t_ms, uint32_t interval_ms, const uint8_t *row, size_t len);
 
@@ -59,7 +70,8 @@ void pwh_journal_fini(struct pwh_journal *j);
  * are then the open chunk, and the file is cut after its last whole one. Otherwise the
  * file is emptied under generation sealed + 1. -errno on failure (the file is closed).
  */
-int pwh_journal_open(struct pwh_journal *j, uint64_t id, uint64_t sealed, struct pw_buf *image, int *keep);
+int pwh_journal_open(struct pwh_journal *j, uint64_t id, uint64_t sealed, struct pwh_journal_image *image,
+		     int *keep);
 void pwh_journal_close(struct pwh_journal *j);
 
 /* Appends one record (gen j->gen). A failed write leaves the file as it was. -errno. */
@@ -72,6 +84,6 @@ int pwh_journal_reset(struct pwh_journal *j, uint64_t gen);
  * A reader's copy of the file, taken by path (the writer may be closed and retrying):
  * out gets the content. 0 with an empty out when there is no file. -errno.
  */
-int pwh_journal_read(struct pwh_journal *j, struct pw_buf *out);
+int pwh_journal_read(struct pwh_journal *j, struct pwh_journal_image *out);
 
 #endif

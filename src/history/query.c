@@ -78,7 +78,7 @@ struct ctx {
 	uint32_t n_rc, cap_rc;
 	uint32_t pending_base, pending_n; /* the open chunk's samples: pending rows, then journal */
 	uint32_t pending_rows;             /* how many of them are pending rows */
-	struct pw_buf journal;             /* the journal file's image, empty when none applies */
+	struct pwh_journal_image journal;  /* the journal file's copy, empty when none applies */
 	int64_t journal_last_iv;           /* its newest record's interval, 0: none */
 
 	/* bucketing */
@@ -186,7 +186,7 @@ static void walk_journal(struct ctx *c,
 	uint64_t id, gen;
 
 	if (c->journal.len)
-		pwh_journal_parse((const uint8_t *)c->journal.data, c->journal.len, &id, &gen, journal_row, &w);
+		pwh_journal_parse(c->journal.data, c->journal.len, &id, &gen, journal_row, &w);
 }
 
 static int journal_time(struct ctx *c, void *arg, int64_t t_ms, uint32_t interval_ms, const uint8_t *row, size_t len)
@@ -226,10 +226,9 @@ static int check_journal(struct ctx *c)
 	sqlite3_finalize(st);
 	if (c->err)
 		return -EIO;
-	if (pwh_journal_parse((const uint8_t *)c->journal.data, c->journal.len, &fid, &fgen, last_interval,
-			      &c->journal_last_iv) < 0 ||
+	if (pwh_journal_parse(c->journal.data, c->journal.len, &fid, &fgen, last_interval, &c->journal_last_iv) < 0 ||
 	    fid != (uint64_t)id || fgen <= (uint64_t)sealed) {
-		pw_buf_clear(&c->journal);
+		pwh_journal_image_free(&c->journal);
 		c->journal_last_iv = 0;
 	}
 	return 0;
@@ -713,7 +712,7 @@ static void ctx_free(struct ctx *c)
 	free(c->iv);
 	free(c->rc);
 	free(c->bidx);
-	pw_buf_free(&c->journal);
+	pwh_journal_image_free(&c->journal);
 	if (c->bs) {
 		for (uint32_t m = 0; m < c->q->n_metrics; m++) {
 			free(c->bs[m].sum);

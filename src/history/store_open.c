@@ -382,7 +382,7 @@ static int replay_row(void *ctx, int64_t t_ms, uint32_t interval_ms, const uint8
  * Opens the journal (before the pending rows are loaded: a seal among those empties it)
  * and leaves in image the records to replay, none when it had nothing to keep.
  */
-static int open_journal(struct pw_history *h, struct pw_buf *image)
+static int open_journal(struct pw_history *h, struct pwh_journal_image *image)
 {
 	uint64_t id = 0, sealed = 0;
 	int keep, err, rc;
@@ -396,7 +396,7 @@ static int open_journal(struct pw_history *h, struct pw_buf *image)
 		return pwh_journal_failure(h, "cannot open", err);
 	}
 	if (!keep)
-		pw_buf_clear(image);
+		pwh_journal_image_free(image);
 	return SQLITE_OK;
 }
 
@@ -404,13 +404,13 @@ static int open_journal(struct pw_history *h, struct pw_buf *image)
  * Adds the journal's records to the open chunk rebuilt from any pending rows, which are
  * older than every record (the versions that wrote them had no journal file).
  */
-static int replay_journal(struct pw_history *h, const struct pw_buf *image)
+static int replay_journal(struct pw_history *h, const struct pwh_journal_image *image)
 {
 	struct replay r = { .h = h, .rc = SQLITE_OK };
 	uint64_t id;
 
 	if (image->len)
-		pwh_journal_parse((const uint8_t *)image->data, image->len, &id, &r.gen, replay_row, &r);
+		pwh_journal_parse(image->data, image->len, &id, &r.gen, replay_row, &r);
 	return r.rc;
 }
 
@@ -480,7 +480,7 @@ int pwh_journal_failure(struct pw_history *h, const char *what, int err)
  */
 int pwh_open_writer(struct pw_history *h, bool integrity, char *err, size_t errlen)
 {
-	struct pw_buf image = { 0 }; /* the journal's records to replay */
+	struct pwh_journal_image image = { 0 }; /* the journal's records to replay */
 	uint32_t *map = NULL, nmap = 0;
 	char mode[16] = "";
 	sqlite3_stmt *st;
@@ -543,7 +543,7 @@ int pwh_open_writer(struct pw_history *h, bool integrity, char *err, size_t errl
 		rc = load_pending(h);
 	if (rc == SQLITE_OK)
 		rc = replay_journal(h, &image);
-	pw_buf_free(&image);
+	pwh_journal_image_free(&image);
 	if (rc != SQLITE_OK) {
 		if (h->jr_err)
 			pwh_journal_failure(h, "cannot open", h->jr_err);

@@ -65,7 +65,7 @@ static void spill(const char *path, const void *p, size_t n)
 static void three_records(struct pw_buf *img)
 {
 	struct pwh_journal j;
-	struct pw_buf old = { 0 };
+	struct pwh_journal_image old = { 0 };
 	int keep;
 
 	cr_assert_eq(pwh_journal_init(&j, th_db), 0);
@@ -77,7 +77,7 @@ static void three_records(struct pw_buf *img)
 	cr_assert_eq(pwh_journal_append(&j, -7000, 250, "\x09zzzzzzzzz", 10), 0);
 	slurp(j.path, img);
 	pwh_journal_fini(&j);
-	pw_buf_free(&old);
+	pwh_journal_image_free(&old);
 }
 
 Test(history_journal, whole_records_parse_back)
@@ -163,7 +163,8 @@ Test(history_journal, a_bad_header_means_nothing_to_keep)
 Test(history_journal, a_record_of_another_generation_is_not_read)
 {
 	struct pwh_journal j;
-	struct pw_buf img = { 0 }, old = { 0 };
+	struct pw_buf img = { 0 };
+	struct pwh_journal_image old = { 0 };
 	struct rows_seen r = { 0 };
 	uint64_t id, gen;
 	int keep;
@@ -179,7 +180,7 @@ Test(history_journal, a_record_of_another_generation_is_not_read)
 	cr_assert_eq(r.n, 1);
 	pwh_journal_fini(&j);
 	pw_buf_free(&img);
-	pw_buf_free(&old);
+	pwh_journal_image_free(&old);
 }
 
 /* ------------------------------------------------------------ the store across crashes */
