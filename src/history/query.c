@@ -162,9 +162,12 @@ static sqlite3_stmt *prep(struct ctx *c, const char *sql)
 }
 
 /* ------------------------------------------------------------ the journal file */
+/* One journal record in the query's range; nonzero stops the walk. */
+typedef int journal_fn(struct ctx *c, void *arg, int64_t t_ms, uint32_t interval_ms, const uint8_t *row, size_t len);
+
 struct journal_walk {
 	struct ctx *c;
-	int (*fn)(struct ctx *c, void *arg, int64_t t_ms, uint32_t interval_ms, const uint8_t *row, size_t len);
+	journal_fn *fn;
 	void *arg;
 };
 
@@ -178,9 +181,7 @@ static int journal_row(void *ctx, int64_t t_ms, uint32_t interval_ms, const uint
 }
 
 /* Calls fn for each journal record in the range, in file order. */
-static void walk_journal(struct ctx *c,
-			 int (*fn)(struct ctx *c, void *arg, int64_t t_ms, uint32_t interval_ms, const uint8_t *row, size_t len),
-			 void *arg)
+static void walk_journal(struct ctx *c, journal_fn *fn, void *arg)
 {
 	struct journal_walk w = { .c = c, .fn = fn, .arg = arg };
 	uint64_t id, gen;
