@@ -120,8 +120,12 @@ Test(history_store, hours_seal_into_chunks_and_the_file_checks_out)
 	cr_assert_eq(st.inserts, (uint64_t)i);
 	cr_assert_eq(th_sql_count("SELECT count(*) FROM chunk WHERE tier=0 AND series=0"), 3);
 	cr_assert_gt(th_journal_count(), 0, "the open hour is in the journal file");
-	cr_assert_eq(th_sql_count("SELECT count(*) FROM chunk WHERE tier=2"), th_sql_count("SELECT count(*) FROM series") - 0,
-		     "one hour chunk per series (no series is all null here)");
+	/* hour roll-ups go in one chunk per UTC day: the three sealed hours span two days
+	 * when the test runs between 00:00 and 03:00 UTC */
+	double first_hour = floor(t0 / 3600) * 3600;
+	int days = 1 + (int)(floor((first_hour + 2 * 3600) / 86400) - floor(first_hour / 86400));
+	cr_assert_eq(th_sql_count("SELECT count(*) FROM chunk WHERE tier=2"), days * th_sql_count("SELECT count(*) FROM series"),
+		     "one hour chunk per series and UTC day (no series is all null here)");
 
 	/* all of it comes back, sealed and pending alike */
 	snprintf(qs, sizeof(qs), "from=%.0f&to=%.0f&metrics=cpu.usage_percent&points=10000", t0 - 1, now + 1);
