@@ -315,7 +315,7 @@ int pw_daemon_run(const struct pw_options *opts)
 		wait.published = NULL; /* no longer intact from here on */
 		snapshot_reset(&snap);
 		fill_header(&snap, opts);
-		runner_collect(runner, &snap, next + deadline_budget);
+		runner_collect(runner, &snap, &(struct pw_tick){ .at_ns = next, .interval_ns = interval_ns }, next + deadline_budget);
 		/* a stop that came while collecting: no half-collected snapshot goes out */
 		sig = wait_until(&wait, 0);
 		if (sig == SIGHUP) {

@@ -153,7 +153,7 @@ int main(int argc, char **argv)
 		if (i)
 			nanosleep(&(struct timespec){ .tv_nsec = 500000000 }, NULL);
 		snapshot_reset(&s);
-		runner_collect(r, &s, pw_mono_ns() + 2000000000ull);
+		runner_collect(r, &s, NULL, pw_mono_ns() + 2000000000ull);
 	}
 	if (!s.bpf || !s.bpf_valid) {
 		printf("no bpf section (perf source %s): run as root where the eBPF collector works\n",

@@ -37,9 +37,9 @@ static int bpf_read(void *ctx, const struct pw_env *env, struct snapshot *out, c
 	return pw_bpf_read(ctx, env, out, err, errlen);
 }
 
-static void bpf_begin(void *ctx)
+static void bpf_begin(void *ctx, const struct pw_tick *tick)
 {
-	pw_bpf_begin(ctx);
+	pw_bpf_begin(ctx, tick);
 }
 
 static void bpf_close(void *vctx)

@@ -132,8 +132,11 @@ void pw_bpf_unload(struct pw_bpf_ctx *ctx);
 bool pw_bpf_stats_enabled(const struct pw_bpf_ctx *ctx, const struct pw_env *env);
 int pw_bpf_read(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct snapshot *out,
 		char *err, size_t errlen);
-/* Asks every CPU for a perf reading at its next context switch (before the collectors run). */
-void pw_bpf_begin(struct pw_bpf_ctx *ctx);
+/*
+ * Asks every CPU for a perf reading at its next context switch (before the collectors run).
+ * With a tick, the request is the tick and the wake-up threads keep that schedule.
+ */
+void pw_bpf_begin(struct pw_bpf_ctx *ctx, const struct pw_tick *tick);
 
 /* Index of pmu slot s's event on CPU c in pmu_events, pmu_prev and pmu_cur. */
 static inline int pw_pmu_index(const struct pw_bpf_ctx *ctx, int slot, int cpu)

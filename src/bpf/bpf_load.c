@@ -572,7 +572,7 @@ static void start_pokers(struct pw_bpf_ctx *ctx)
 		online += ctx->online[c];
 	if (!ctx->reader || !ctx->switch_reads || !events || !sched || online < 2 || online > PW_BPF_POKE_MAX_CPUS)
 		return;
-	e = pw_cpu_poke_start(&ctx->poke, ctx->online, ctx->ncpus);
+	e = pw_cpu_poke_start(&ctx->poke, ctx->online, ctx->ncpus, ctx->pmu_request);
 	if (e)
 		pw_warn("bpf: no per-CPU wake-up threads (%s): the perf reader runs on every CPU", strerror(-e));
 }

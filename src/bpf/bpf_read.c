@@ -60,11 +60,17 @@ static const struct pw_bpf_prog_state *prog_by_name(const struct pw_bpf_ctx *ctx
 }
 
 /* ---------------------------------------------------------------- perf events */
-void pw_bpf_begin(struct pw_bpf_ctx *ctx)
+void pw_bpf_begin(struct pw_bpf_ctx *ctx, const struct pw_tick *tick)
 {
 	ctx->pmu_asked = 0;
 	if (!ctx->reader || !ctx->pmu_request || !ctx->switch_reads)
 		return;
+	if (tick && tick->interval_ns) {
+		/* the tick is the request: on a schedule the wake-up threads store the same one */
+		ctx->pmu_asked = pw_cpu_poke_request_at_least(ctx->pmu_request, tick->at_ns);
+		pw_cpu_poke_schedule(ctx->poke, tick->at_ns, tick->interval_ns);
+		return;
+	}
 	ctx->pmu_asked = *ctx->pmu_request + 1;
 	__atomic_store_n(ctx->pmu_request, ctx->pmu_asked, __ATOMIC_RELEASE);
 	pw_cpu_poke_all(ctx->poke); /* idle CPUs switch too, by the time the drain comes */

@@ -34,6 +34,12 @@ enum pw_section {
 	PW_SEC_BPF = 1u << 5,
 };
 
+/* When a collection was due (CLOCK_MONOTONIC), and the interval to the next ones. */
+struct pw_tick {
+	uint64_t at_ns;
+	uint64_t interval_ns;
+};
+
 struct collector {
 	const char *name;   /* the key in "errors" */
 	unsigned sections;  /* enum pw_section bits it fills */
@@ -50,9 +56,11 @@ struct collector {
 	/*
 	 * Optional: called on the runner's thread at the start of each collection, before any
 	 * collector runs, to ask for what should be ready when its collect runs (the perf
-	 * collector asks each CPU for a reading at its next context switch). Never blocks.
+	 * collector asks each CPU for a reading at its next context switch). tick is when
+	 * this collection was due and when the next ones will be, or NULL when the caller
+	 * keeps no schedule. Never blocks.
 	 */
-	void (*begin)(void *state);
+	void (*begin)(void *state, const struct pw_tick *tick);
 	/*
 	 * Its calls can block for long (statvfs() on a dead network mount): it runs in a
 	 * thread of its own, and a late run makes its sections null instead of holding up

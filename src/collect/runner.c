@@ -225,7 +225,7 @@ static bool interrupted(const struct runner *r)
 /* How often a wait for late collectors looks for a pending stop signal. */
 #define INTERRUPT_CHECK_NS 20000000ull
 
-void runner_collect(struct runner *r, struct snapshot *out, uint64_t deadline_ns)
+void runner_collect(struct runner *r, struct snapshot *out, const struct pw_tick *tick, uint64_t deadline_ns)
 {
 	struct timespec dl;
 	uint64_t now = pw_mono_ns(), cpu;
@@ -240,7 +240,7 @@ void runner_collect(struct runner *r, struct snapshot *out, uint64_t deadline_ns
 		if (!w->started || w->state == W_RUN)
 			continue; /* failed at start, or still busy with an earlier interval */
 		if (w->c->begin)
-			w->c->begin(w->state_mem);
+			w->c->begin(w->state_mem, tick);
 		w->state = W_RUN;
 		w->gen = r->gen;
 		w->started_ns = now;

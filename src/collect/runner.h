@@ -21,9 +21,10 @@ int runner_create(struct runner **ret, const struct collector *const *list, size
  * Starts the collectors that may block in their threads, runs the others in this
  * thread meanwhile, then waits until the threaded ones are done or deadline_ns
  * (CLOCK_MONOTONIC) passes. Finished collectors' sections are moved into out; a
- * failed or late one's sections are null with the reason in out->errors.
+ * failed or late one's sections are null with the reason in out->errors. tick (or NULL)
+ * goes to the collectors' begin().
  */
-void runner_collect(struct runner *r, struct snapshot *out, uint64_t deadline_ns);
+void runner_collect(struct runner *r, struct snapshot *out, const struct pw_tick *tick, uint64_t deadline_ns);
 /*
  * Makes runner_collect() give up waiting early when one of these signals is pending
  * (they are blocked and taken with sigtimedwait by the caller): a stop request is not

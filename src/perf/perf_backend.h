@@ -25,7 +25,7 @@ struct perf_backend {
 	 */
 	int (*read)(void *ctx, const struct pw_env *env, struct snapshot *out, char *err, size_t errlen);
 	void (*close)(void *ctx); /* accepts NULL */
-	void (*begin)(void *ctx); /* optional: a collection starts (collector.h's begin) */
+	void (*begin)(void *ctx, const struct pw_tick *tick); /* optional: collector.h's begin */
 };
 
 extern const struct perf_backend pw_bpf_backend;

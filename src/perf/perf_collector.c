@@ -64,12 +64,12 @@ static int perf_collect(void *state, const struct pw_env *env, struct snapshot *
 	return rc;
 }
 
-static void perf_begin(void *state)
+static void perf_begin(void *state, const struct pw_tick *tick)
 {
 	struct perf_state *st = state;
 
 	if (st->backend && st->backend->begin)
-		st->backend->begin(st->ctx);
+		st->backend->begin(st->ctx, tick);
 }
 
 static void perf_destroy(void *state)

@@ -92,7 +92,7 @@ Test(runner, deadline_failure_and_success)
 	cr_assert_eq(runner_create(&r, list, 4, &env), 0);
 
 	t0 = pw_mono_ns();
-	runner_collect(r, &s, t0 + 100 * 1000000ull);
+	runner_collect(r, &s, NULL, t0 + 100 * 1000000ull);
 	took = pw_mono_ns() - t0;
 	cr_expect_lt(took, 300 * 1000000ull, "the snapshot waited %llu ms for a late collector", (unsigned long long)(took / 1000000));
 	cr_expect(s.memory.valid);
@@ -108,11 +108,11 @@ Test(runner, deadline_failure_and_success)
 
 	/* next interval: the slow one is still busy with the first run, then catches up */
 	snapshot_reset(&s);
-	runner_collect(r, &s, pw_mono_ns() + 50 * 1000000ull);
+	runner_collect(r, &s, NULL, pw_mono_ns() + 50 * 1000000ull);
 	cr_expect_not(s.disk.valid);
 	usleep(400 * 1000);
 	snapshot_reset(&s);
-	runner_collect(r, &s, pw_mono_ns() + 200 * 1000000ull);
+	runner_collect(r, &s, NULL, pw_mono_ns() + 200 * 1000000ull);
 	cr_expect(s.disk.valid, "the slow collector recovers once it is fast again");
 	cr_expect_null(error_of(&s, "disk"));
 	cr_expect_eq(s.memory.total_bytes, 1003);
@@ -131,7 +131,7 @@ Test(runner, hang_hook_and_clean_destroy)
 
 	snapshot_init(&s);
 	cr_assert_eq(runner_create(&r, list, 1, &env), 0);
-	runner_collect(r, &s, pw_mono_ns() + 50 * 1000000ull);
+	runner_collect(r, &s, NULL, pw_mono_ns() + 50 * 1000000ull);
 	cr_expect_not(s.memory.valid);
 	cr_expect_not_null(error_of(&s, "memory"));
 	runner_destroy(r); /* the hung worker is woken and joined: no leak under ASan */
@@ -149,7 +149,7 @@ Test(runner, inline_collectors_run_in_the_callers_thread)
 	snapshot_init(&s);
 	cr_assert_eq(runner_create(&r, list, 2, &env), 0);
 	t0 = pw_mono_ns();
-	runner_collect(r, &s, t0 + 50 * 1000000ull);
+	runner_collect(r, &s, NULL, t0 + 50 * 1000000ull);
 	took = pw_mono_ns() - t0;
 	/* not a timing assertion: the 400 ms sleep either happened in this thread or not */
 	cr_expect_geq(took, 400 * 1000000ull, "an inline collector was not waited for");

@@ -64,7 +64,7 @@ Test(runner_interrupt, pending_stop_signal_ends_the_wait)
 	snapshot_init(&s);
 	raise(SIGUSR1); /* blocked: stays pending, as SIGTERM does in the daemon */
 	t0 = pw_mono_ns();
-	runner_collect(r, &s, t0 + 2000 * 1000000ull);
+	runner_collect(r, &s, NULL, t0 + 2000 * 1000000ull);
 	took = pw_mono_ns() - t0;
 	cr_expect_lt(took, 500 * 1000000ull, "waited %llu ms despite a pending stop signal",
 		     (unsigned long long)(took / 1000000));
@@ -89,7 +89,7 @@ Test(runner_interrupt, other_signals_do_not_end_the_wait)
 	snapshot_init(&s);
 	raise(SIGUSR1); /* pending, but not one the runner was told about */
 	t0 = pw_mono_ns();
-	runner_collect(r, &s, t0 + 300 * 1000000ull);
+	runner_collect(r, &s, NULL, t0 + 300 * 1000000ull);
 	took = pw_mono_ns() - t0;
 	cr_expect_geq(took, 290 * 1000000ull, "gave up after %llu ms", (unsigned long long)(took / 1000000));
 	drain_usr1(&stop);
