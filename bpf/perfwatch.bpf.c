@@ -168,7 +168,7 @@ static __always_inline __u64 task_rq_clock(struct task_struct *t)
  * multiplexing) into its slot, then records which request the reading answers. A failed
  * read keeps the last good values and records the error.
  */
-static __always_inline void read_pmu(struct pw_cpu_slot *s, __u32 cpu, __u64 gen)
+static __always_inline void read_pmu(struct pw_cpu_slot *s, __u32 cpu, __u64 gen, __u32 by)
 {
 #pragma unroll
 	for (int slot = 0; slot < PW_PMU_SLOTS; slot++) {
@@ -192,6 +192,7 @@ static __always_inline void read_pmu(struct pw_cpu_slot *s, __u32 cpu, __u64 gen
 	 * is told to. Where stores may be seen out of order, a reader that sees the new
 	 * generation early takes a value a moment old, counted in the next interval instead.
 	 */
+	s->pmu_read_by = by;
 	asm volatile("" ::: "memory");
 	s->pmu_gen = gen;
 }
@@ -208,7 +209,7 @@ int BPF_PROG(pw_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	s->counters.ctx_switches++;
 	req = *(volatile __u64 *)&pw_pmu_request;
 	if (req != s->pmu_gen)
-		read_pmu(s, bpf_get_smp_processor_id(), req);
+		read_pmu(s, bpf_get_smp_processor_id(), req, PW_PMU_READ_AT_SWITCH);
 	if (!bpf_core_field_exists(next->sched_info.last_queued)) {
 		pw_no_sched_info = 1; /* no CONFIG_SCHED_INFO: no run-queue latency */
 		return 0;
@@ -391,6 +392,94 @@ int BPF_PROG(pw_netif_receive_skb, struct sk_buff *skb)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- perf event timers */
+#define PW_CLOCK_MONOTONIC 1
+
+/*
+ * One timer per CPU, pinned there, firing at each collection tick: it reads that CPU's
+ * perf events at the tick itself, busy or idle, with no thread woken and no IPI. Armed
+ * by pw_arm_pmu_timer, run by userspace once on each CPU; each firing arms the next.
+ */
+struct pw_pmu_timer {
+	struct bpf_timer timer;
+	__u64 tick;     /* when it fires next (CLOCK_MONOTONIC ns): the request its reading answers */
+	__u64 interval; /* ns between ticks */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* possible CPUs, set at load */
+	__type(key, __u32);
+	__type(value, struct pw_pmu_timer);
+} pmu_timers SEC(".maps");
+
+static int pmu_timer_fired(void *map, __u32 *key, struct pw_pmu_timer *t)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct pw_cpu_slot *s = bpf_map_lookup_elem(&cpu_slots, &cpu);
+	__u64 now = bpf_ktime_get_ns(), next;
+
+	/*
+	 * The request goes up to this tick first: a switch here after the reading then finds
+	 * it answered, instead of reading again for the older request until userspace raises
+	 * it. A timer a whole interval late could lower it; the next drain raises it again.
+	 */
+	if (*(volatile __u64 *)&pw_pmu_request < t->tick)
+		pw_pmu_request = t->tick;
+	if (s)
+		read_pmu(s, cpu, t->tick, PW_PMU_READ_BY_TIMER);
+	if (!t->interval)
+		return 0;
+	next = t->tick + t->interval;
+	if (next <= now) /* ticks missed (a long stop): the next one on the same grid */
+		next += ((now - next) / t->interval + 1) * t->interval;
+	t->tick = next;
+	bpf_timer_start(&t->timer, next, BPF_F_TIMER_ABS | BPF_F_TIMER_CPU_PIN);
+	return 0;
+}
+
+/* What pw_arm_pmu_timer is to do, set by userspace before each run; cpu -1: nothing. */
+struct pw_pmu_arm_args pw_pmu_arm = { .cpu = -1 };
+
+/*
+ * Arms this CPU's timer for pw_pmu_arm.tick, then every pw_pmu_arm.interval ns, when the
+ * thread pw_pmu_arm.tid renames itself on CPU pw_pmu_arm.cpu, and says how it went in
+ * pw_pmu_arm.result (0 or -errno; the flags need kernel 6.7). Attached only while
+ * userspace arms, from a thread pinned to each CPU in turn: a tp_btf program may use
+ * timers and read perf events in the timer's callback, and renaming is a tracepoint a
+ * thread can fire at will, where it runs. (An fentry program's test run would do it
+ * without the tracepoint, but not every kernel has BPF trampolines: this VM's has none.)
+ */
+SEC("tp_btf/task_rename")
+int BPF_PROG(pw_arm_pmu_timer, struct task_struct *task, const char *comm)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct pw_pmu_timer *t;
+	long e;
+
+	if ((__u32)bpf_get_current_pid_tgid() != pw_pmu_arm.tid || (__s32)cpu != pw_pmu_arm.cpu)
+		return 0; /* another task renamed, or not on the CPU asked for: the result stays unset */
+	pw_pmu_arm.cpu = -1;
+	t = bpf_map_lookup_elem(&pmu_timers, &cpu);
+	if (!t) {
+		pw_pmu_arm.result = -2; /* ENOENT */
+		return 0;
+	}
+	e = bpf_timer_init(&t->timer, &pmu_timers, PW_CLOCK_MONOTONIC);
+	if (e && e != -16) { /* EBUSY: armed before, re-armed now */
+		pw_pmu_arm.result = e;
+		return 0;
+	}
+	e = bpf_timer_set_callback(&t->timer, pmu_timer_fired);
+	if (!e) {
+		t->tick = pw_pmu_arm.tick;
+		t->interval = pw_pmu_arm.interval;
+		e = bpf_timer_start(&t->timer, pw_pmu_arm.tick, BPF_F_TIMER_ABS | BPF_F_TIMER_CPU_PIN);
+	}
+	pw_pmu_arm.result = e;
+	return 0;
+}
+
 /* ---------------------------------------------------------------- perf event reader */
 /* Not attached anywhere: userspace runs it on a CPU that did not switch since it asked. */
 SEC("raw_tp/perfwatch_reader_never_attached")
@@ -400,6 +489,6 @@ int pw_read_pmu(void *ctx)
 	struct pw_cpu_slot *s = bpf_map_lookup_elem(&cpu_slots, &cpu);
 
 	if (s)
-		read_pmu(s, cpu, *(volatile __u64 *)&pw_pmu_request);
+		read_pmu(s, cpu, *(volatile __u64 *)&pw_pmu_request, PW_PMU_READ_BY_READER);
 	return 0;
 }

@@ -68,6 +68,13 @@ struct pw_drops {
 	__u64 net_full;       /* packets not counted: interface map full */
 };
 
+/* Who read a CPU's perf events into its slot. */
+enum pw_pmu_read_by {
+	PW_PMU_READ_BY_TIMER = 1,  /* its timer, at the tick */
+	PW_PMU_READ_AT_SWITCH = 2, /* sched_switch, at the first switch after the request */
+	PW_PMU_READ_BY_READER = 3, /* pw_read_pmu, run there by the drain */
+};
+
 /*
  * Everything one CPU counts, at index <cpu> of the cpu_slots array. The array is
  * mmappable: userspace reads every CPU's slot from memory, with no bpf() call. Only
@@ -80,6 +87,17 @@ struct pw_cpu_slot {
 	struct pw_hist runq;                  /* run-queue latency (sched_switch) */
 	struct pw_pmu_value pmu[PW_PMU_SLOTS]; /* written by pw_read_pmu, or by sched_switch when asked */
 	__u64 pmu_gen;                        /* the pw_pmu_request that pmu[] answers (written last) */
+	__u32 pmu_read_by;                    /* who took the reading: PW_PMU_READ_* */
 } __attribute__((aligned(64)));
+
+/* What pw_arm_pmu_timer is asked to do (the object's pw_pmu_arm, in its .data). */
+struct pw_pmu_arm_args {
+	__u64 tick;     /* the first firing, CLOCK_MONOTONIC ns */
+	__u64 interval; /* ns between firings; 0: fire once */
+	__s32 cpu;      /* the CPU the caller is pinned to; -1: none (set back by the program) */
+	__s32 result;   /* 0, or -errno */
+	__u32 tid;      /* the caller: the thread whose rename arms the timer */
+	__u32 pad;
+};
 
 #endif

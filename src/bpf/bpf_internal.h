@@ -30,6 +30,7 @@ struct pw_bpf_prog_state {
 	bool loaded;   /* passed the verifier */
 	bool attached;
 	bool reader;   /* pw_read_pmu: loaded, never attached */
+	bool arms_timers; /* pw_arm_pmu_timer: loaded, attached only while arming */
 	char why[PW_BPF_WHY_MAX];
 	uint64_t prev_run_cnt, prev_run_time_ns;
 };
@@ -79,6 +80,7 @@ struct pw_bpf_ctx {
 	struct pw_bpf_maps maps;
 	const volatile __u32 *no_sched_info; /* the object's pw_no_sched_info, in its mmapped .bss */
 	volatile __u64 *pmu_request;         /* the object's pw_pmu_request, in its mmapped .bss */
+	volatile struct pw_pmu_arm_args *pmu_arm; /* its pw_pmu_arm, in its mmapped .data */
 	__u64 pmu_asked;                     /* the request of this interval, 0: none */
 	bool switch_reads;                   /* readings taken at context switches are used */
 	struct pw_cpu_poke *poke;            /* makes every CPU switch at a drain's start, or NULL */
@@ -92,6 +94,10 @@ struct pw_bpf_ctx {
 	uint32_t n_progs;
 	struct pw_bpf_prog_state progs[PW_BPF_MAX_PROGS];
 	struct pw_bpf_prog_state *reader; /* NULL when it did not load */
+	struct pw_bpf_prog_state *timer_arm; /* pw_arm_pmu_timer; NULL when it did not load or is not to be used */
+	uint64_t timer_interval;  /* the schedule the timers were (tried to be) armed for; 0: not yet */
+	uint32_t timer_cpus;      /* CPUs whose perf timer is armed */
+	char timer_why[PW_BPF_WHY_MAX]; /* why not every online CPU's is */
 
 	struct pw_pmu_slot slots[PW_PMU_SLOTS];
 
@@ -137,6 +143,12 @@ int pw_bpf_read(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct snapsho
  * With a tick, the request is the tick and the wake-up threads keep that schedule.
  */
 void pw_bpf_begin(struct pw_bpf_ctx *ctx, const struct pw_tick *tick);
+/*
+ * Arms every online CPU's perf timer (pmu_timer.c) to read at first_tick and every
+ * interval_ns after it; when all are, the wake-up threads are stopped. timer_cpus and
+ * timer_why say how it went.
+ */
+void pw_bpf_arm_pmu_timers(struct pw_bpf_ctx *ctx, uint64_t first_tick, uint64_t interval_ns);
 
 /* Index of pmu slot s's event on CPU c in pmu_events, pmu_prev and pmu_cur. */
 static inline int pw_pmu_index(const struct pw_bpf_ctx *ctx, int slot, int cpu)

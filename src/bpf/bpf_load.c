@@ -106,6 +106,7 @@ static void init_prog_table(struct pw_bpf_ctx *ctx, const bool *disabled, char (
 		snprintf(ps->name, sizeof(ps->name), "%s", bpf_program__name(prog));
 		snprintf(ps->attach, sizeof(ps->attach), "%s", bpf_program__section_name(prog));
 		ps->reader = prog == ctx->skel->progs.pw_read_pmu;
+		ps->arms_timers = prog == ctx->skel->progs.pw_arm_pmu_timer;
 		pw_bpf_test_break(prog);
 		if (disabled && disabled[n]) {
 			bpf_program__set_autoload(prog, false);
@@ -163,6 +164,8 @@ static int open_skeleton(struct pw_bpf_ctx *ctx, char *err, size_t errlen)
 	e = bpf_map__set_max_entries(ctx->skel->maps.pmu_events, (__u32)(PW_PMU_SLOTS * ctx->ncpus));
 	if (!e)
 		e = bpf_map__set_max_entries(ctx->skel->maps.cpu_slots, (__u32)ctx->ncpus);
+	if (!e)
+		e = bpf_map__set_max_entries(ctx->skel->maps.pmu_timers, (__u32)ctx->ncpus);
 	if (e) {
 		snprintf(err, errlen, "sizing the per-CPU maps: %s", strerror(-e));
 		perfwatch_bpf__destroy(ctx->skel);
@@ -209,6 +212,7 @@ static void take_libbpf_fds(struct pw_bpf_ctx *ctx, const bool *disabled)
 			ctx->maps.all[ctx->maps.n_all++] = bpf_map__fd(map);
 	ctx->no_sched_info = &ctx->skel->bss->pw_no_sched_info;
 	ctx->pmu_request = &ctx->skel->bss->pw_pmu_request;
+	ctx->pmu_arm = &ctx->skel->data->pw_pmu_arm;
 }
 
 /*
@@ -326,6 +330,8 @@ loaded:
 		ctx->progs[i].loaded = ctx->progs[i].fd >= 0;
 		if (ctx->progs[i].reader && ctx->progs[i].loaded)
 			ctx->reader = &ctx->progs[i];
+		if (ctx->progs[i].arms_timers && ctx->progs[i].loaded)
+			ctx->timer_arm = &ctx->progs[i];
 	}
 	return 0;
 }
@@ -336,7 +342,7 @@ static void attach_programs(struct pw_bpf_ctx *ctx)
 		struct pw_bpf_prog_state *ps = &ctx->progs[i];
 		int fd;
 
-		if (!ps->loaded || ps->reader)
+		if (!ps->loaded || ps->reader || ps->arms_timers)
 			continue;
 		/* every attached program is tp_btf: the kernel knows its tracepoint from the load */
 		fd = bpf_raw_tracepoint_open(NULL, ps->fd);
@@ -554,12 +560,15 @@ static uint32_t own_netns_inode(const struct pw_env *env)
 }
 
 /*
- * The threads that make every CPU switch when a drain begins (cpu_poke.h): only worth
- * having when switches read perf events (events are open, sched_switch is attached) and
- * there is more than one CPU. Past PW_BPF_POKE_MAX_CPUS a thread per CPU costs more memory
- * than it saves: there, CPUs that did not switch by themselves get the reader run on them.
+ * How the perf events get read at each tick, best first: each CPU's timer (armed at the
+ * first tick, pmu_timer.c); each CPU's first context switch, with threads that make idle
+ * CPUs switch (cpu_poke.h); the reader, run on each CPU by the drain. The threads are
+ * started here and stopped once every timer is armed. They are only worth having when
+ * switches read perf events (events are open, sched_switch is attached) and there is
+ * more than one CPU. Past PW_BPF_POKE_MAX_CPUS a thread per CPU costs more memory than it
+ * saves: there, CPUs that did not switch by themselves get the reader run on them.
  */
-static void start_pokers(struct pw_bpf_ctx *ctx)
+static void choose_pmu_reading(struct pw_bpf_ctx *ctx)
 {
 	bool events = false, sched = false;
 	int online = 0, e;
@@ -570,6 +579,16 @@ static void start_pokers(struct pw_bpf_ctx *ctx)
 		sched |= !strcmp(ctx->progs[i].name, "pw_sched_switch") && ctx->progs[i].attached;
 	for (int c = 0; c < ctx->ncpus; c++)
 		online += ctx->online[c];
+	if (!ctx->timer_arm)
+		pw_bpf_why(ctx->timer_why, "the program pw_arm_pmu_timer did not load (see bpf.programs)");
+	else if (!events)
+		pw_bpf_why(ctx->timer_why, "no perf event is open: nothing to read");
+	else if (!ctx->switch_reads)
+		pw_bpf_why(ctx->timer_why, "left unarmed (" PW_TEST_BPF_NO_SWITCH_READS_ENV "=1: the reader reads every CPU)");
+	else if (env_is_1(PW_TEST_BPF_NO_PMU_TIMERS_ENV))
+		pw_bpf_why(ctx->timer_why, "left unarmed (" PW_TEST_BPF_NO_PMU_TIMERS_ENV "=1)");
+	if (ctx->timer_why[0])
+		ctx->timer_arm = NULL;
 	if (!ctx->reader || !ctx->switch_reads || !events || !sched || online < 2 || online > PW_BPF_POKE_MAX_CPUS)
 		return;
 	e = pw_cpu_poke_start(&ctx->poke, ctx->online, ctx->ncpus, ctx->pmu_request);
@@ -614,7 +633,7 @@ int pw_bpf_load(struct pw_bpf_ctx *ctx, const struct pw_env *env, char *err, siz
 	}
 	enable_stats(ctx);
 	account_maps(ctx, env);
-	start_pokers(ctx);
+	choose_pmu_reading(ctx);
 	return 0;
 out_unload:
 	pw_bpf_unload(ctx);

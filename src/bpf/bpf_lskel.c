@@ -65,6 +65,7 @@ int pw_bpf_lskel_load(struct pw_bpf_ctx *ctx, char *why, size_t whylen)
 	s->rodata->pw_nr_cpus = (__u32)ctx->ncpus;
 	s->maps.pmu_events.max_entries = (__u32)(PW_PMU_SLOTS * ctx->ncpus);
 	s->maps.cpu_slots.max_entries = (__u32)ctx->ncpus;
+	s->maps.pmu_timers.max_entries = (__u32)ctx->ncpus;
 	e = perfwatch_lskel__load(s);
 	if (e) {
 		e = e < 0 ? e : -EINVAL;
@@ -85,6 +86,7 @@ int pw_bpf_lskel_load(struct pw_bpf_ctx *ctx, char *why, size_t whylen)
 			ctx->maps.all[ctx->maps.n_all++] = maps[i].map_fd;
 	ctx->no_sched_info = &s->bss->pw_no_sched_info;
 	ctx->pmu_request = &s->bss->pw_pmu_request;
+	ctx->pmu_arm = &s->data->pw_pmu_arm;
 	ctx->lskel = s;
 	return 0;
 out_destroy:

@@ -66,7 +66,9 @@ void pw_bpf_begin(struct pw_bpf_ctx *ctx, const struct pw_tick *tick)
 	if (!ctx->reader || !ctx->pmu_request || !ctx->switch_reads)
 		return;
 	if (tick && tick->interval_ns) {
-		/* the tick is the request: on a schedule the wake-up threads store the same one */
+		if (tick->interval_ns != ctx->timer_interval)
+			pw_bpf_arm_pmu_timers(ctx, tick->at_ns + tick->interval_ns, tick->interval_ns);
+		/* the tick is the request: on a schedule the timers and wake-up threads store the same one */
 		ctx->pmu_asked = pw_cpu_poke_request_at_least(ctx->pmu_request, tick->at_ns);
 		pw_cpu_poke_schedule(ctx->poke, tick->at_ns, tick->interval_ns);
 		return;
@@ -84,6 +86,7 @@ static void run_reader(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
 {
 	int fd = ctx->reader ? ctx->reader->fd : -1;
 
+	b->pmu_read_by_timer = b->pmu_read_at_switch = b->pmu_read_by_reader = 0;
 	for (int c = 0; c < ctx->ncpus; c++) {
 		LIBBPF_OPTS(bpf_test_run_opts, opts, .flags = BPF_F_TEST_RUN_ON_CPU, .cpu = (__u32)c);
 		int e;
@@ -92,6 +95,11 @@ static void run_reader(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
 		if (fd < 0 || !ctx->online[c])
 			continue;
 		if (ctx->pmu_asked && __atomic_load_n(&ctx->cpu_slots[c].pmu_gen, __ATOMIC_ACQUIRE) == ctx->pmu_asked) {
+			/* written before the generation */
+			if (ctx->cpu_slots[c].pmu_read_by == PW_PMU_READ_BY_TIMER)
+				b->pmu_read_by_timer++;
+			else
+				b->pmu_read_at_switch++;
 			ctx->pmu_cpu_ok[c] = true;
 			continue;
 		}
@@ -105,6 +113,7 @@ static void run_reader(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
 			continue;
 		}
 		ctx->pmu_cpu_ok[c] = true;
+		b->pmu_read_by_reader++;
 	}
 	ctx->pmu_asked = 0; /* answered: a read without a new request runs the reader everywhere */
 }
@@ -528,8 +537,9 @@ static void read_programs(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
 
 		memset(p, 0, sizeof(*p));
 		snprintf(p->name, sizeof(p->name), "%s", ps->name);
-		snprintf(p->attach, sizeof(p->attach), "%s", ps->reader ? "test_run, on each CPU" : ps->attach);
-		p->attached = ps->reader ? ps->loaded : ps->attached;
+		snprintf(p->attach, sizeof(p->attach), "%s",
+			 ps->reader ? "test_run, on each CPU" : ps->arms_timers ? "tp_btf/task_rename, while arming the perf timers" : ps->attach);
+		p->attached = ps->reader || ps->arms_timers ? ps->loaded : ps->attached;
 		memcpy(p->why, ps->why, sizeof(p->why));
 		if (!ps->loaded)
 			continue;
@@ -647,6 +657,9 @@ int pw_bpf_read(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct snapsho
 	ctx->prev_ns = now;
 	b->test_software_events = ctx->test_sw;
 	b->pmu_read_error[0] = '\0';
+	b->pmu_timer_cpus = ctx->timer_cpus;
+	memcpy(b->pmu_timer_why, ctx->timer_why, sizeof(b->pmu_timer_why));
+	b->wakeup_threads = (uint32_t)pw_cpu_poke_threads(ctx->poke);
 	b->stats_enabled = pw_bpf_stats_enabled(ctx, env);
 	if (b->stats_enabled)
 		b->stats_why[0] = '\0';

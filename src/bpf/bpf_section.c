@@ -174,6 +174,18 @@ void pw_bpf_section_json(const struct pw_bpf *b, struct jw *w)
 	json_ratios(w, &b->ratios);
 	json_events(w, b);
 	jw_kv_str_or_null(w, "pmu_read_error", b->pmu_read_error);
+	jw_key(w, "pmu_reading");
+	jw_obj_begin(w);
+	jw_kv_u64(w, "timer_cpus", b->pmu_timer_cpus);
+	jw_kv_str_or_null(w, "timer_error", b->pmu_timer_why);
+	jw_kv_u64(w, "wakeup_threads", b->wakeup_threads);
+	jw_key(w, "cpus_read");
+	jw_obj_begin(w);
+	jw_kv_u64(w, "by_timer", b->pmu_read_by_timer);
+	jw_kv_u64(w, "at_context_switch", b->pmu_read_at_switch);
+	jw_kv_u64(w, "by_reader", b->pmu_read_by_reader);
+	jw_obj_end(w);
+	jw_obj_end(w);
 	json_programs(w, b);
 	jw_key(w, "stats");
 	jw_obj_begin(w);

@@ -113,6 +113,12 @@ struct pw_bpf {
 	struct pw_bpf_prog progs[PW_BPF_MAX_PROGS];
 	struct pw_bpf_event events[PW_PERF_NUM_EVENTS];
 	char pmu_read_error[PW_BPF_WHY_MAX]; /* running the reader program failed; empty when fine */
+	/* how the perf events are read at each tick (bpf/perfwatch.bpf.c) */
+	uint32_t pmu_timer_cpus;              /* CPUs whose perf timer reads them */
+	char pmu_timer_why[PW_BPF_WHY_MAX];   /* why not every online CPU has one; empty when fine */
+	uint32_t wakeup_threads;              /* cpu_poke.h's threads running */
+	/* CPUs whose reading of this interval came from: */
+	uint32_t pmu_read_by_timer, pmu_read_at_switch, pmu_read_by_reader;
 
 	bool stats_enabled; /* BPF run-time stats (kernel.bpf_stats_enabled or BPF_ENABLE_STATS) */
 	char stats_why[PW_BPF_WHY_MAX];

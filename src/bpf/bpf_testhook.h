@@ -9,7 +9,9 @@
  * its light skeleton fails (bpf_load.c). With PW_TEST_BPF_NO_BATCH=1 the per-CPU hash maps
  * are read key by key, as on a kernel without batch lookups (bpf_read.c). With
  * PW_TEST_BPF_NO_SWITCH_READS=1 every CPU's perf events are read by running the reader on
- * it, none at a context switch (bpf_read.c).
+ * it, none at a context switch (bpf_read.c). With PW_TEST_BPF_NO_PMU_TIMERS=1 no per-CPU
+ * perf timer is armed, as on a kernel before 6.7: the wake-up threads make every CPU switch
+ * (pmu_timer.c, cpu_poke.c).
  */
 #ifndef PW_BPF_TESTHOOK_H
 #define PW_BPF_TESTHOOK_H
@@ -21,6 +23,7 @@
 #define PW_TEST_NO_LIGHT_SKELETON_ENV "PW_TEST_NO_LIGHT_SKELETON"
 #define PW_TEST_BPF_NO_BATCH_ENV "PW_TEST_BPF_NO_BATCH"
 #define PW_TEST_BPF_NO_SWITCH_READS_ENV "PW_TEST_BPF_NO_SWITCH_READS"
+#define PW_TEST_BPF_NO_PMU_TIMERS_ENV "PW_TEST_BPF_NO_PMU_TIMERS"
 
 /* Call after opening the object and before loading it; a no-op unless the variable names prog. */
 void pw_bpf_test_break(struct bpf_program *prog);

@@ -154,6 +154,11 @@ void pw_cpu_poke_schedule(struct pw_cpu_poke *p, uint64_t tick_ns, uint64_t inte
 	pw_cpu_poke_all(p); /* this tick's switches, and the new schedule taken up */
 }
 
+int pw_cpu_poke_threads(const struct pw_cpu_poke *p)
+{
+	return p ? p->n : 0;
+}
+
 void pw_cpu_poke_stop(struct pw_cpu_poke *p)
 {
 	if (!p)

@@ -39,6 +39,8 @@ void pw_cpu_poke_all(struct pw_cpu_poke *p);
 void pw_cpu_poke_schedule(struct pw_cpu_poke *p, uint64_t tick_ns, uint64_t interval_ns);
 /* Raises *request to at least tick (atomically; never lowers it). Returns the new value. */
 __u64 pw_cpu_poke_request_at_least(volatile __u64 *request, __u64 tick);
+/* How many threads run (0 for NULL). */
+int pw_cpu_poke_threads(const struct pw_cpu_poke *p);
 /* Stops and joins them. Accepts NULL. */
 void pw_cpu_poke_stop(struct pw_cpu_poke *p);
 

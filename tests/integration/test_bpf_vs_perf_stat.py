@@ -58,9 +58,14 @@ def test_software_events_agree_with_perf_stat(schema):
         _close(_rate_pw(snap, ev[name]["value"]), _rate_perf(perf, perf[name]), name)
 
 
-# Where each CPU's perf events are read: at the first context switch after the drain asks
-# (the reader then runs only on CPUs that did not switch), or by the reader on every CPU.
-READ_PATHS = {"at_context_switches": {}, "reader_on_every_cpu": {"PW_TEST_BPF_NO_SWITCH_READS": "1"}}
+# Where each CPU's perf events are read: by its BPF timer at the tick (kernel 6.7+); at the
+# first context switch after the drain asks, with wake-up threads for idle CPUs (the reader
+# then runs only on CPUs that did not switch); or by the reader on every CPU.
+READ_PATHS = {
+    "by_timers": {},
+    "at_context_switches": {"PW_TEST_BPF_NO_PMU_TIMERS": "1"},
+    "reader_on_every_cpu": {"PW_TEST_BPF_NO_SWITCH_READS": "1"},
+}
 
 
 @pytest.mark.parametrize("path", list(READ_PATHS))
@@ -71,11 +76,25 @@ def test_standins_run_the_perf_event_path_and_agree(schema, path):
     p, b = snap["perf"], snap["bpf"]
     assert b["stats"]["enabled"], b["stats"]["error"]
     runs = b["programs"]["pw_read_pmu"]["runs"]
+    how = b["pmu_reading"]
+    assert sum(how["cpus_read"].values()) == NCPUS, how
+    assert how["cpus_read"]["by_reader"] == runs, (how, runs)
     if path == "reader_on_every_cpu":
         assert runs == NCPUS, runs
-    elif NCPUS > 1:
-        # under SteadyLoad CPUs switch often: some were read at a switch, not by the reader
-        assert runs < NCPUS, f"the reader ran on all {runs} CPUs: no reading came from a context switch"
+        assert how["timer_cpus"] == 0 and how["wakeup_threads"] == 0, how
+    elif path == "at_context_switches":
+        assert how["timer_cpus"] == 0 and "PW_TEST_BPF_NO_PMU_TIMERS" in how["timer_error"], how
+        assert how["cpus_read"]["by_timer"] == 0, how
+        if NCPUS > 1:
+            assert how["wakeup_threads"] == NCPUS, how
+            # under SteadyLoad CPUs switch often: some were read at a switch, not by the reader
+            assert runs < NCPUS, f"the reader ran on all {runs} CPUs: no reading came from a context switch"
+    else:
+        assert how["timer_cpus"] == NCPUS and how["timer_error"] is None, how
+        assert how["wakeup_threads"] == 0, "the wake-up threads are stopped once every CPU has its timer"
+        # a timer fires at the tick, the drain comes later: only one held up (softirqs
+        # pushed to ksoftirqd under load) leaves its CPU to a switch or the reader
+        assert how["cpus_read"]["by_timer"] >= 1, how
 
     assert b["test_software_events"] is True
     assert p["available"] is True and "PW_TEST_SOFTWARE_EVENTS" in p["error"]
