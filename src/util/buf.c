@@ -35,7 +35,7 @@ oom:
 	return -ENOMEM;
 }
 
-void pw_buf_append(struct pw_buf *b, const char *s, size_t n)
+void pw_buf_append_slow(struct pw_buf *b, const char *s, size_t n)
 {
 	if (pw_buf_reserve(b, n) < 0)
 		return;
