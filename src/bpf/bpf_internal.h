@@ -97,6 +97,7 @@ struct pw_bpf_ctx {
 	struct pw_bpf_prog_state *timer_arm; /* pw_arm_pmu_timer; NULL when it did not load or is not to be used */
 	uint64_t timer_interval;  /* the schedule the timers were (tried to be) armed for; 0: not yet */
 	uint32_t timer_cpus;      /* CPUs whose perf timer is armed */
+	bool timer_arm_ran;       /* arming ran since the programs' counts were last read */
 	char timer_why[PW_BPF_WHY_MAX]; /* why not every online CPU's is */
 
 	struct pw_pmu_slot slots[PW_PMU_SLOTS];

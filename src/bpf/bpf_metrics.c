@@ -216,7 +216,7 @@ static void render_ratios(const struct pw_bpf_ratios *r, struct pw_buf *out)
 static void render_capabilities(const struct pw_bpf *b, struct pw_buf *out)
 {
 	struct pw_prom_fam att = PW_PROM_FAM(out, "perfwatch_bpf_program_attached", "gauge",
-					     "1 when the BPF program is loaded and attached (the reader: loaded), 0 "
+					     "1 when the BPF program is loaded and attached (the reader and the timer arming one: loaded), 0 "
 					     "when not; the snapshot's bpf.programs says why.");
 	struct pw_prom_fam cnt = PW_PROM_FAM(out, "perfwatch_bpf_event_counted", "gauge",
 					     "1 when the perf event is counted by the eBPF collector, 0 when not; the "

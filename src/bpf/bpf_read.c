@@ -538,11 +538,17 @@ static void read_programs(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
 		memset(p, 0, sizeof(*p));
 		snprintf(p->name, sizeof(p->name), "%s", ps->name);
 		snprintf(p->attach, sizeof(p->attach), "%s",
-			 ps->reader ? "test_run, on each CPU" : ps->arms_timers ? "tp_btf/task_rename, while arming the perf timers" : ps->attach);
+			 ps->reader ? "test_run, on each CPU" : ps->arms_timers ? "tp_btf/task_rename, while arming" : ps->attach);
 		p->attached = ps->reader || ps->arms_timers ? ps->loaded : ps->attached;
 		memcpy(p->why, ps->why, sizeof(p->why));
 		if (!ps->loaded)
 			continue;
+		if (ps->arms_timers && !ctx->timer_arm_ran) {
+			/* it runs only while arming: its counts stand, without a system call */
+			p->run_count_total = ps->prev_run_cnt;
+			p->run_time_ns_total = ps->prev_run_time_ns;
+			continue;
+		}
 		memset(&info, 0, sizeof(info));
 		if (bpf_obj_get_info_by_fd(ps->fd, &info, &len))
 			continue;
@@ -554,6 +560,7 @@ static void read_programs(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
 		ps->prev_run_cnt = info.run_cnt;
 		ps->prev_run_time_ns = info.run_time_ns;
 	}
+	ctx->timer_arm_ran = false;
 }
 
 /* ---------------------------------------------------------------- capability report */

@@ -70,6 +70,7 @@ void pw_bpf_arm_pmu_timers(struct pw_bpf_ctx *ctx, uint64_t first_tick, uint64_t
 		pw_bpf_why(ctx->timer_why, "reading this thread's CPU affinity: %s", strerror(e));
 		return;
 	}
+	ctx->timer_arm_ran = true;
 	link = bpf_raw_tracepoint_open(NULL, ctx->timer_arm->fd);
 	if (link < 0) {
 		pw_bpf_why(ctx->timer_why, "attaching pw_arm_pmu_timer to task_rename: %s", strerror(errno));
