@@ -84,6 +84,7 @@ struct pw_bpf_ctx {
 	__u64 pmu_asked;                     /* the request of this interval, 0: none */
 	bool switch_reads;                   /* readings taken at context switches are used */
 	struct pw_cpu_poke *poke;            /* makes every CPU switch at a drain's start, or NULL */
+	bool want_pokers;                    /* they would help: started unless every timer is armed */
 	const struct pw_cpu_slot *cpu_slots;  /* [ncpus], the mmapped cpu_slots map */
 	size_t cpu_slots_bytes;
 	int ncpus;      /* possible CPUs: per-CPU map values come in this many */
@@ -146,10 +147,12 @@ int pw_bpf_read(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct snapsho
 void pw_bpf_begin(struct pw_bpf_ctx *ctx, const struct pw_tick *tick);
 /*
  * Arms every online CPU's perf timer (pmu_timer.c) to read at first_tick and every
- * interval_ns after it; when all are, the wake-up threads are stopped. timer_cpus and
- * timer_why say how it went.
+ * interval_ns after it; when not all are, the wake-up threads are started. timer_cpus
+ * and timer_why say how it went.
  */
 void pw_bpf_arm_pmu_timers(struct pw_bpf_ctx *ctx, uint64_t first_tick, uint64_t interval_ns);
+/* Starts the wake-up threads when they would help and are not running yet (bpf_load.c). */
+void pw_bpf_start_pokers(struct pw_bpf_ctx *ctx);
 
 /* Index of pmu slot s's event on CPU c in pmu_events, pmu_prev and pmu_cur. */
 static inline int pw_pmu_index(const struct pw_bpf_ctx *ctx, int slot, int cpu)

@@ -563,7 +563,7 @@ static uint32_t own_netns_inode(const struct pw_env *env)
  * How the perf events get read at each tick, best first: each CPU's timer (armed at the
  * first tick, pmu_timer.c); each CPU's first context switch, with threads that make idle
  * CPUs switch (cpu_poke.h); the reader, run on each CPU by the drain. The threads are
- * started here and stopped once every timer is armed. They are only worth having when
+ * started here when there are no timers to arm, or when arming fails. They are only worth having when
  * switches read perf events (events are open, sched_switch is attached) and there is
  * more than one CPU. Past PW_BPF_POKE_MAX_CPUS a thread per CPU costs more memory than it
  * saves: there, CPUs that did not switch by themselves get the reader run on them.
@@ -571,7 +571,7 @@ static uint32_t own_netns_inode(const struct pw_env *env)
 static void choose_pmu_reading(struct pw_bpf_ctx *ctx)
 {
 	bool events = false, sched = false;
-	int online = 0, e;
+	int online = 0;
 
 	for (int s = 0; s < PW_PMU_SLOTS; s++)
 		events |= ctx->slots[s].cpus > 0;
@@ -589,8 +589,20 @@ static void choose_pmu_reading(struct pw_bpf_ctx *ctx)
 		pw_bpf_why(ctx->timer_why, "left unarmed (" PW_TEST_BPF_NO_PMU_TIMERS_ENV "=1)");
 	if (ctx->timer_why[0])
 		ctx->timer_arm = NULL;
-	if (!ctx->reader || !ctx->switch_reads || !events || !sched || online < 2 || online > PW_BPF_POKE_MAX_CPUS)
+	ctx->want_pokers = ctx->reader && ctx->switch_reads && events && sched && online >= 2 &&
+			   online <= PW_BPF_POKE_MAX_CPUS;
+	if (ctx->timer_arm || !ctx->want_pokers)
+		return; /* with timers, the threads start only if arming fails (pw_bpf_start_pokers) */
+	pw_bpf_start_pokers(ctx);
+}
+
+void pw_bpf_start_pokers(struct pw_bpf_ctx *ctx)
+{
+	int e;
+
+	if (!ctx->want_pokers || ctx->poke)
 		return;
+	ctx->want_pokers = false; /* tried once */
 	e = pw_cpu_poke_start(&ctx->poke, ctx->online, ctx->ncpus, ctx->pmu_request);
 	if (e)
 		pw_warn("bpf: no per-CPU wake-up threads (%s): the perf reader runs on every CPU", strerror(-e));

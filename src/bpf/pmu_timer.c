@@ -7,7 +7,6 @@
  * pinned absolute BPF timers; there the wake-up threads and the reader do the reading.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,7 +16,6 @@
 #include <bpf/bpf.h>
 
 #include "bpf/bpf_internal.h"
-#include "bpf/cpu_poke.h"
 
 /* Runs the arming program on CPU c from this thread, pinned there. 0 or -errno with why. */
 static int arm_on(struct pw_bpf_ctx *ctx, int c, uint64_t first_tick, uint64_t interval_ns, char *why, size_t whylen)
@@ -29,10 +27,10 @@ static int arm_on(struct pw_bpf_ctx *ctx, int c, uint64_t first_tick, uint64_t i
 
 	CPU_ZERO(&one);
 	CPU_SET(c, &one);
-	e = pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
-	if (e) {
-		snprintf(why, whylen, "moving to CPU %d to arm its timer: %s", c, strerror(e));
-		return -e;
+	if (sched_setaffinity(0, sizeof(one), &one) < 0) { /* 0: this thread */
+		e = -errno;
+		snprintf(why, whylen, "moving to CPU %d to arm its timer: %s", c, strerror(-e));
+		return e;
 	}
 	a->tick = first_tick;
 	a->interval = interval_ns;
@@ -59,22 +57,21 @@ static int arm_on(struct pw_bpf_ctx *ctx, int c, uint64_t first_tick, uint64_t i
 void pw_bpf_arm_pmu_timers(struct pw_bpf_ctx *ctx, uint64_t first_tick, uint64_t interval_ns)
 {
 	cpu_set_t was;
-	int e, link, online = 0;
+	int link, online = 0;
 
 	ctx->timer_interval = interval_ns; /* tried once per schedule, whatever comes of it */
 	ctx->timer_cpus = 0;
 	if (!ctx->timer_arm || !ctx->pmu_arm)
 		return;
-	e = pthread_getaffinity_np(pthread_self(), sizeof(was), &was);
-	if (e) {
-		pw_bpf_why(ctx->timer_why, "reading this thread's CPU affinity: %s", strerror(e));
-		return;
+	if (sched_getaffinity(0, sizeof(was), &was) < 0) {
+		pw_bpf_why(ctx->timer_why, "reading this thread's CPU affinity: %s", strerror(errno));
+		goto fallback;
 	}
 	ctx->timer_arm_ran = true;
 	link = bpf_raw_tracepoint_open(NULL, ctx->timer_arm->fd);
 	if (link < 0) {
 		pw_bpf_why(ctx->timer_why, "attaching pw_arm_pmu_timer to task_rename: %s", strerror(errno));
-		return;
+		goto fallback;
 	}
 	for (int c = 0; c < ctx->ncpus; c++) {
 		if (!ctx->online[c])
@@ -85,11 +82,11 @@ void pw_bpf_arm_pmu_timers(struct pw_bpf_ctx *ctx, uint64_t first_tick, uint64_t
 		ctx->timer_cpus++;
 	}
 	close(link);
-	pthread_setaffinity_np(pthread_self(), sizeof(was), &was);
+	sched_setaffinity(0, sizeof(was), &was);
 	if (ctx->timer_cpus == (uint32_t)online && online > 0) {
 		ctx->timer_why[0] = '\0';
-		/* every CPU is read at the tick by its timer: the threads would only add switches */
-		pw_cpu_poke_stop(ctx->poke);
-		ctx->poke = NULL;
+		return;
 	}
+fallback:
+	pw_bpf_start_pokers(ctx); /* every CPU not read by its timer switches at the tick instead */
 }

@@ -13,6 +13,9 @@
 
 static const char magic[8] = { 'P', 'W', 'j', 'r', 'n', 'l', '1', '\n' };
 
+/* The mapped window's size: bounds what the journal adds to the RSS (file pages mapped). */
+#define WINDOW (16u << 10)
+
 static void put32(uint8_t *p, uint32_t v)
 {
 	for (int i = 0; i < 4; i++)
@@ -112,10 +115,14 @@ void pwh_journal_image_free(struct pwh_journal_image *img)
 	memset(img, 0, sizeof(*img));
 }
 
-/* The whole file from fd into out (its size cannot change: the caller holds the lock). */
-static int image_read(int fd, struct pwh_journal_image *out)
+/*
+ * The file from fd into out, at most limit bytes (the records, not the zeros allocated
+ * after them); its size cannot change: the caller holds the lock.
+ */
+static int image_read(int fd, struct pwh_journal_image *out, uint64_t limit)
 {
 	struct stat sb;
+	size_t size;
 	void *p;
 
 	pwh_journal_image_free(out);
@@ -123,11 +130,14 @@ static int image_read(int fd, struct pwh_journal_image *out)
 		return -errno;
 	if (sb.st_size <= 0)
 		return 0;
-	p = mmap(NULL, (size_t)sb.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size = (uint64_t)sb.st_size < limit ? (size_t)sb.st_size : (size_t)limit;
+	if (!size)
+		return 0;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return -ENOMEM;
 	out->data = p;
-	out->size = (size_t)sb.st_size;
+	out->size = size;
 	while (out->len < out->size) {
 		ssize_t r = pread(fd, out->data + out->len, out->size - out->len, (off_t)out->len);
 
@@ -176,7 +186,7 @@ int pwh_journal_open(struct pwh_journal *j, uint64_t id, uint64_t sealed, struct
 		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
 		goto fail;
 	}
-	err = image_read(j->fd, image);
+	err = image_read(j->fd, image, UINT64_MAX);
 	if (err < 0)
 		goto fail;
 	valid = pwh_journal_parse(image->data, image->len, &fid, &fgen, NULL, NULL);
@@ -184,7 +194,7 @@ int pwh_journal_open(struct pwh_journal *j, uint64_t id, uint64_t sealed, struct
 	if (valid >= 0 && fid == id && fgen > sealed) {
 		*keep = 1;
 		j->gen = fgen;
-		j->len = (uint64_t)valid;
+		j->len = j->alloc = (uint64_t)valid;
 		if ((size_t)valid < image->len && ftruncate(j->fd, (off_t)valid) < 0) {
 			err = -errno;
 			goto fail;
@@ -200,11 +210,65 @@ fail:
 	return err;
 }
 
+static void unmap_window(struct pwh_journal *j)
+{
+	if (j->win)
+		munmap(j->win, j->win_len);
+	j->win = NULL;
+	j->win_off = j->win_len = 0;
+}
+
 void pwh_journal_close(struct pwh_journal *j)
 {
-	if (j->fd >= 0)
+	unmap_window(j);
+	if (j->fd >= 0) {
+		/* the zeros allocated ahead go: the file ends with its last record */
+		if (j->alloc > j->len && ftruncate(j->fd, (off_t)j->len) < 0) {
+			/* left as it is: a reader stops at the zeros all the same */
+		}
 		close(j->fd); /* and the flock with it */
+	}
 	j->fd = -1;
+	j->alloc = 0;
+}
+
+/*
+ * Makes [j->len, j->len + need) writable in the mapped window: moves the window on, and
+ * allocates the file's blocks ahead first. -errno when it cannot (no fallocate() on this
+ * filesystem, disk full, no mapping): the caller writes with pwrite() instead. Lock held.
+ */
+static int window_for(struct pwh_journal *j, size_t need)
+{
+	uint64_t end = j->len + need, off = j->len & ~(uint64_t)(WINDOW - 1), len;
+	void *p;
+
+	if (j->win && j->len >= j->win_off && end <= j->win_off + j->win_len)
+		return 0;
+	unmap_window(j);
+	len = (end - off + WINDOW - 1) / WINDOW * WINDOW;
+	if (off + len > j->alloc) {
+		if (fallocate(j->fd, 0, (off_t)j->alloc, (off_t)(off + len - j->alloc)) < 0)
+			return -errno;
+		j->alloc = off + len;
+	}
+	p = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED, j->fd, (off_t)off);
+	if (p == MAP_FAILED)
+		return -errno;
+	j->win = p;
+	j->win_off = off;
+	j->win_len = (size_t)len;
+	return 0;
+}
+
+/* A record at r: the header's fields and the row, then the CRC over them. */
+static void record(uint8_t *r, uint64_t gen, int64_t t_ms, uint32_t interval_ms, const void *row, size_t len)
+{
+	put32(r, (uint32_t)len);
+	put64(r + 8, gen);
+	put64(r + 16, (uint64_t)t_ms);
+	put32(r + 24, interval_ms);
+	memcpy(r + PWH_JOURNAL_RECORD, row, len);
+	put32(r + 4, crc(r + 8, PWH_JOURNAL_RECORD - 8 + len));
 }
 
 static int write_all(int fd, const void *p, size_t n, uint64_t off)
@@ -236,24 +300,29 @@ int pwh_journal_append(struct pwh_journal *j, int64_t t_ms, uint32_t interval_ms
 		return -EBADF;
 	if (len > PWH_JOURNAL_ROW_MAX)
 		return -EFBIG;
-	pw_buf_clear(&j->rec);
-	if (pw_buf_reserve(&j->rec, PWH_JOURNAL_RECORD + len) < 0)
-		return -ENOMEM;
-	r = (uint8_t *)j->rec.data;
-	put32(r, (uint32_t)len);
-	put64(r + 8, j->gen);
-	put64(r + 16, (uint64_t)t_ms);
-	put32(r + 24, interval_ms);
-	memcpy(r + PWH_JOURNAL_RECORD, row, len);
-	put32(r + 4, crc(r + 8, PWH_JOURNAL_RECORD - 8 + len));
-
 	pthread_mutex_lock(&j->lock);
+	if (window_for(j, PWH_JOURNAL_RECORD + len) == 0) {
+		/* straight into the page cache; a process killed halfway leaves a torn record */
+		record(j->win + (j->len - j->win_off), j->gen, t_ms, interval_ms, row, len);
+		j->len += PWH_JOURNAL_RECORD + len;
+		pthread_mutex_unlock(&j->lock);
+		return 0;
+	}
+	pw_buf_clear(&j->rec);
+	if (pw_buf_reserve(&j->rec, PWH_JOURNAL_RECORD + len) < 0) {
+		pthread_mutex_unlock(&j->lock);
+		return -ENOMEM;
+	}
+	r = (uint8_t *)j->rec.data;
+	record(r, j->gen, t_ms, interval_ms, row, len);
 	err = write_all(j->fd, r, PWH_JOURNAL_RECORD + len, j->len);
 	if (err == 0)
 		j->len += PWH_JOURNAL_RECORD + len;
 	else if (ftruncate(j->fd, (off_t)j->len) < 0) {
 		/* left as it is: the next record is written over it, and a reader stops there */
 	}
+	if (j->alloc < j->len || err)
+		j->alloc = j->len; /* past what was allocated, or cut back to the records */
 	pthread_mutex_unlock(&j->lock);
 	return err;
 }
@@ -267,14 +336,16 @@ int pwh_journal_reset(struct pwh_journal *j, uint64_t gen)
 		return -EBADF;
 	header(h, j->id, gen);
 	pthread_mutex_lock(&j->lock);
+	unmap_window(j); /* a mapping past the end of the file would fault */
 	/* emptied first: a crash before the header is written leaves nothing to keep */
 	if (ftruncate(j->fd, 0) < 0)
 		err = -errno;
+	j->alloc = 0;
 	if (!err)
 		err = write_all(j->fd, h, sizeof(h), 0);
 	if (!err) {
 		j->gen = gen;
-		j->len = sizeof(h);
+		j->len = j->alloc = sizeof(h);
 	}
 	pthread_mutex_unlock(&j->lock);
 	return err;
@@ -290,7 +361,8 @@ int pwh_journal_read(struct pwh_journal *j, struct pwh_journal_image *out)
 	if (fd < 0) {
 		err = errno == ENOENT ? 0 : -errno;
 	} else {
-		err = image_read(fd, out);
+		/* while the writer holds it open, only its records: not the zeros after them */
+		err = image_read(fd, out, j->fd >= 0 ? j->len : UINT64_MAX);
 		close(fd);
 	}
 	pthread_mutex_unlock(&j->lock);

@@ -75,9 +75,50 @@ static void three_records(struct pw_buf *img)
 	cr_assert_eq(pwh_journal_append(&j, 1000, 5000, "\x01\x02\x03", 3), 0);
 	cr_assert_eq(pwh_journal_append(&j, 6000, 5000, "", 0), 0);
 	cr_assert_eq(pwh_journal_append(&j, -7000, 250, "\x09zzzzzzzzz", 10), 0);
-	slurp(j.path, img);
+	pwh_journal_fini(&j); /* closed: cut to its records */
+	slurp(th_db_journal(), img);
+	pwh_journal_image_free(&old);
+}
+
+/*
+ * Records go into a mapped window over blocks allocated ahead: while open the file ends
+ * in zeros, which readers stop at (and a reader's copy leaves out); a close cuts them.
+ */
+Test(history_journal, the_open_file_ends_in_allocated_zeros_cut_at_close)
+{
+	struct pwh_journal_image old = { 0 }, copy = { 0 };
+	struct pw_buf img = { 0 };
+	struct rows_seen r = { 0 };
+	const uint64_t want = PWH_JOURNAL_HEADER + 200 * (PWH_JOURNAL_RECORD + 1000);
+	struct pwh_journal j;
+	static char row[1000];
+	uint64_t id, gen;
+	struct stat sb;
+	int keep;
+
+	memset(row, 'x', sizeof(row));
+	cr_assert_eq(pwh_journal_init(&j, th_db), 0);
+	cr_assert_eq(pwh_journal_open(&j, 77, 4, &old, &keep), 0);
+	for (int i = 0; i < 200; i++) /* 200 KB: the window moves on a dozen times */
+		cr_assert_eq(pwh_journal_append(&j, i * 1000, 5000, row, sizeof(row)), 0);
+	cr_assert_eq(j.len, want);
+	cr_assert_not_null(j.win, "written through the mapping here (tmpfs and ext4 have fallocate)");
+	cr_assert_eq(stat(th_db_journal(), &sb), 0);
+	cr_assert_gt((uint64_t)sb.st_size, want, "blocks allocated ahead");
+	slurp(th_db_journal(), &img);
+	cr_assert_eq(pwh_journal_parse((const uint8_t *)img.data, img.len, &id, &gen, see, &r), (long)want,
+		     "a reader stops at the zeros");
+	cr_assert_eq(r.n, 200);
+	cr_assert_eq(r.t[15], 15000);
+	cr_assert_eq(pwh_journal_read(&j, &copy), 0);
+	cr_assert_eq(copy.len, want, "a reader's copy holds the records only");
+	pwh_journal_close(&j);
+	cr_assert_eq(stat(th_db_journal(), &sb), 0);
+	cr_assert_eq((uint64_t)sb.st_size, want, "cut to its records at close");
 	pwh_journal_fini(&j);
 	pwh_journal_image_free(&old);
+	pwh_journal_image_free(&copy);
+	pw_buf_free(&img);
 }
 
 Test(history_journal, whole_records_parse_back)

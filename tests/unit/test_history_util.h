@@ -150,10 +150,19 @@ static inline int th_count_row(void *ctx, int64_t t_ms, uint32_t interval_ms, co
 	return 0;
 }
 
+/* th_db's journal file. */
+static inline const char *th_db_journal(void)
+{
+	static char path[400];
+
+	snprintf(path, sizeof(path), "%s" PWH_JOURNAL_SUFFIX, th_db);
+	return path;
+}
+
 /* Records in th_db's journal file (of its generation; sealed or not). */
 static inline int64_t th_journal_count(void)
 {
-	char path[400];
+	const char *path = th_db_journal();
 	struct pw_buf img = { 0 };
 	uint64_t id, gen;
 	int64_t n = 0;
@@ -161,7 +170,6 @@ static inline int64_t th_journal_count(void)
 	char chunk[65536];
 	size_t r;
 
-	snprintf(path, sizeof(path), "%s" PWH_JOURNAL_SUFFIX, th_db);
 	f = fopen(path, "rb");
 	if (!f)
 		return 0;
