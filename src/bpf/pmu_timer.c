@@ -2,9 +2,10 @@
 /*
  * Arming the per-CPU perf timers (bpf/perfwatch.bpf.c, pw_arm_pmu_timer): the program
  * arms the timer of the CPU it runs on, when this thread renames itself (to its own
- * name), so this thread does that once pinned to each online CPU. Once armed, each timer reads its CPU's perf events at every tick and arms the next:
- * no thread of ours wakes for it and the drain sends no IPI. Kernels before 6.7 have no
- * pinned absolute BPF timers; there the wake-up threads and the reader do the reading.
+ * name), so this thread does that once pinned to each online CPU. Once armed, each timer
+ * reads its CPU's perf events at every tick and arms the next: no thread of ours wakes
+ * for it and the drain sends no IPI. Kernels before 6.7 have no pinned absolute BPF
+ * timers; there the wake-up threads and the reader do the reading.
  */
 #include <errno.h>
 #include <sched.h>

@@ -179,6 +179,7 @@ int pwh_journal_open(struct pwh_journal *j, uint64_t id, uint64_t sealed, struct
 
 	*keep = 0;
 	pwh_journal_close(j);
+	j->no_window = false;
 	j->fd = open(j->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, db_mode(j->path));
 	if (j->fd < 0)
 		return -errno;
@@ -245,15 +246,22 @@ static int window_for(struct pwh_journal *j, size_t need)
 	if (j->win && j->len >= j->win_off && end <= j->win_off + j->win_len)
 		return 0;
 	unmap_window(j);
+	if (j->no_window)
+		return -EOPNOTSUPP;
 	len = (end - off + WINDOW - 1) / WINDOW * WINDOW;
 	if (off + len > j->alloc) {
-		if (fallocate(j->fd, 0, (off_t)j->alloc, (off_t)(off + len - j->alloc)) < 0)
+		if (fallocate(j->fd, 0, (off_t)j->alloc, (off_t)(off + len - j->alloc)) < 0) {
+			/* a filesystem without it is asked no more; a full disk is, at each record */
+			j->no_window = errno == EOPNOTSUPP;
 			return -errno;
+		}
 		j->alloc = off + len;
 	}
 	p = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED, j->fd, (off_t)off);
-	if (p == MAP_FAILED)
+	if (p == MAP_FAILED) {
+		j->no_window = errno == ENODEV; /* a file that cannot be mapped */
 		return -errno;
+	}
 	j->win = p;
 	j->win_off = off;
 	j->win_len = (size_t)len;

@@ -23,6 +23,7 @@
 #define PW_HISTORY_JOURNAL_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,7 @@ struct pwh_journal {
 	uint8_t *win;         /* writable shared mapping of [win_off, win_off + win_len), or NULL */
 	uint64_t win_off;
 	size_t win_len;
+	bool no_window;       /* this file cannot be written through a mapping: pwrite() only */
 	pthread_mutex_t lock; /* the writer's appends and resets against a reader's copy */
 	struct pw_buf rec;    /* scratch: the record being written */
 };
