@@ -4,11 +4,12 @@
  * that only increment per-CPU counters and histogram buckets, and read the counting perf
  * events of their CPU with bpf_perf_event_read_value() when userspace asks for it.
  *
- * Perf events are read at the first context switch on each CPU after userspace bumps
- * pw_pmu_request (just before each drain). A CPU that has not switched by the time of the
- * drain gets the reader program run on it (BPF_PROG_TEST_RUN with BPF_F_TEST_RUN_ON_CPU):
- * on another CPU that is an IPI the caller spins on until that CPU has run it, which cost
- * more than the rest of the drain when that CPU was an idle vCPU.
+ * Perf events are read by a timer pinned to each CPU at every collection tick (kernel
+ * 6.7+), or else at the first context switch on each CPU after pw_pmu_request was raised
+ * to the tick. A CPU read by neither by the time of the drain gets the reader program run
+ * on it (BPF_PROG_TEST_RUN with BPF_F_TEST_RUN_ON_CPU): on another CPU that is an IPI the
+ * caller spins on until that CPU has run it, which cost more than the rest of the drain
+ * when that CPU was an idle vCPU.
  *
  * Hot paths (sched_switch, page faults) touch only their CPU's slot of one array: no hash
  * lookups, no locks, no atomics, no clock reads. Each field is written by one program only,
@@ -37,7 +38,10 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 /* Set by userspace before load. */
 const volatile __u32 pw_nr_cpus = 1; /* possible CPUs: stride of pmu_events */
 
-/* Bumped by userspace (src/bpf/bpf_read.c) to ask every CPU for a fresh perf reading. */
+/*
+ * The tick every CPU is asked to read its perf events for (CLOCK_MONOTONIC ns): raised by
+ * userspace (src/bpf/bpf_read.c, src/bpf/cpu_poke.c) and by the timers, never lowered by them.
+ */
 __u64 pw_pmu_request;
 
 /*

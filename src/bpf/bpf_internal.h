@@ -83,7 +83,7 @@ struct pw_bpf_ctx {
 	volatile struct pw_pmu_arm_args *pmu_arm; /* its pw_pmu_arm, in its mmapped .data */
 	__u64 pmu_asked;                     /* the request of this interval, 0: none */
 	bool switch_reads;                   /* readings taken at context switches are used */
-	struct pw_cpu_poke *poke;            /* makes every CPU switch at a drain's start, or NULL */
+	struct pw_cpu_poke *poke;            /* makes every CPU switch at each tick, or NULL */
 	bool want_pokers;                    /* they would help: started unless every timer is armed */
 	const struct pw_cpu_slot *cpu_slots;  /* [ncpus], the mmapped cpu_slots map */
 	size_t cpu_slots_bytes;
@@ -141,8 +141,9 @@ bool pw_bpf_stats_enabled(const struct pw_bpf_ctx *ctx, const struct pw_env *env
 int pw_bpf_read(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct snapshot *out,
 		char *err, size_t errlen);
 /*
- * Asks every CPU for a perf reading at its next context switch (before the collectors run).
- * With a tick, the request is the tick and the wake-up threads keep that schedule.
+ * Asks every CPU for a perf reading (before the collectors run). With a tick, the request
+ * is the tick: the timers are armed at the first one, the wake-up threads keep that
+ * schedule where there are no timers. Without one, the next request number and a poke.
  */
 void pw_bpf_begin(struct pw_bpf_ctx *ctx, const struct pw_tick *tick);
 /*

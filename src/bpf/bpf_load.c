@@ -563,9 +563,9 @@ static uint32_t own_netns_inode(const struct pw_env *env)
  * How the perf events get read at each tick, best first: each CPU's timer (armed at the
  * first tick, pmu_timer.c); each CPU's first context switch, with threads that make idle
  * CPUs switch (cpu_poke.h); the reader, run on each CPU by the drain. The threads are
- * started here when there are no timers to arm, or when arming fails. They are only worth having when
- * switches read perf events (events are open, sched_switch is attached) and there is
- * more than one CPU. Past PW_BPF_POKE_MAX_CPUS a thread per CPU costs more memory than it
+ * started here when there are no timers to arm, or later when arming fails. They are only
+ * worth having when switches read perf events (events are open, sched_switch is attached)
+ * and there is more than one CPU. Past PW_BPF_POKE_MAX_CPUS a thread per CPU costs more memory than it
  * saves: there, CPUs that did not switch by themselves get the reader run on them.
  */
 static void choose_pmu_reading(struct pw_bpf_ctx *ctx)
@@ -591,9 +591,8 @@ static void choose_pmu_reading(struct pw_bpf_ctx *ctx)
 		ctx->timer_arm = NULL;
 	ctx->want_pokers = ctx->reader && ctx->switch_reads && events && sched && online >= 2 &&
 			   online <= PW_BPF_POKE_MAX_CPUS;
-	if (ctx->timer_arm || !ctx->want_pokers)
-		return; /* with timers, the threads start only if arming fails (pw_bpf_start_pokers) */
-	pw_bpf_start_pokers(ctx);
+	if (!ctx->timer_arm)
+		pw_bpf_start_pokers(ctx); /* with timers, only if arming fails (pmu_timer.c) */
 }
 
 void pw_bpf_start_pokers(struct pw_bpf_ctx *ctx)
