@@ -72,6 +72,13 @@ struct pw_bpf_maps {
 /* Most online CPUs for which cpu_poke.h's threads are started (each costs ~20 KiB). */
 #define PW_BPF_POKE_MAX_CPUS 64
 
+/* perf.error as last described, for the events' report it described (bpf_read.c) */
+struct pw_bpf_missing {
+	bool valid, test_sw, available, has_error;
+	struct pw_bpf_event events[PW_PERF_NUM_EVENTS];
+	char error[sizeof(((struct pw_perf *)0)->error)];
+};
+
 struct pw_bpf_ctx {
 	/* exactly one of the two holds the loaded object (bpf_load.c says which is tried first) */
 	struct perfwatch_lskel *lskel;
@@ -90,6 +97,7 @@ struct pw_bpf_ctx {
 	int ncpus;      /* possible CPUs: per-CPU map values come in this many */
 	bool *online;   /* [ncpus] */
 	bool test_sw;   /* PW_TEST_SOFTWARE_EVENTS=1 */
+	struct pw_bpf_missing missing;
 	uint32_t own_netns;
 
 	uint32_t n_progs;

@@ -18,6 +18,7 @@
 #include "bpf/cpu_poke.h"
 #include "bpf/perf_scale.h"
 #include "perf/perf_events.h"
+#include "util/strcopy.h"
 #include "util/timeutil.h"
 
 _Static_assert(PW_HIST_SLOTS == PW_BPF_HIST_SLOTS, "histogram sizes of the two sides differ");
@@ -533,12 +534,13 @@ static void read_programs(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
 		struct pw_bpf_prog_state *ps = &ctx->progs[i];
 		struct pw_bpf_prog *p = &b->progs[b->n_progs++];
 		struct bpf_prog_info info;
-		__u32 len = sizeof(info);
+		/* up to the counters: the kernel copies no more in or out */
+		__u32 len = offsetof(struct bpf_prog_info, recursion_misses) + sizeof(info.recursion_misses);
 
 		memset(p, 0, sizeof(*p));
-		snprintf(p->name, sizeof(p->name), "%s", ps->name);
-		snprintf(p->attach, sizeof(p->attach), "%s",
-			 ps->reader ? "test_run, on each CPU" : ps->arms_timers ? "tp_btf/task_rename, while arming" : ps->attach);
+		pw_str_copy(p->name, sizeof(p->name), ps->name);
+		pw_str_copy(p->attach, sizeof(p->attach),
+			    ps->reader ? "test_run, on each CPU" : ps->arms_timers ? "tp_btf/task_rename, while arming" : ps->attach);
 		p->attached = ps->reader || ps->arms_timers ? ps->loaded : ps->attached;
 		memcpy(p->why, ps->why, sizeof(p->why));
 		if (!ps->loaded)
@@ -606,42 +608,63 @@ static void fill_capabilities(const struct pw_bpf_ctx *ctx, struct pw_bpf *b)
 	}
 }
 
-/* perf.error: the events that could not be counted, grouped by reason. */
-static void describe_missing(const struct pw_bpf *b, struct pw_perf *p)
+/*
+ * perf.error's text: the events that could not be counted, grouped by reason. Returns
+ * whether there is one (none when all are counted outside test mode).
+ */
+static bool describe_missing(const struct pw_bpf *b, char *error, size_t cap, bool *available)
 {
 	bool done[PW_PERF_NUM_EVENTS] = { false };
-	size_t used = 0, cap = sizeof(p->error);
+	size_t used = 0;
 	int missing = 0;
 
 	for (int i = 0; i < PW_PERF_NUM_EVENTS; i++)
 		missing += !b->events[i].counted;
-	p->available = missing == 0;
+	*available = missing == 0;
 	if (!missing) {
-		if (b->test_software_events)
-			snprintf(p->error, cap, "test mode (" PW_TEST_SOFTWARE_EVENTS_ENV "=1): the 13 hardware "
-				 "events count software stand-ins, see bpf.events");
-		return;
+		if (!b->test_software_events)
+			return false;
+		snprintf(error, cap, "test mode (" PW_TEST_SOFTWARE_EVENTS_ENV "=1): the 13 hardware "
+				     "events count software stand-ins, see bpf.events");
+		return true;
 	}
-	used = (size_t)snprintf(p->error, cap, "%d of %d events not counted: ", missing, PW_PERF_NUM_EVENTS);
+	used = (size_t)snprintf(error, cap, "%d of %d events not counted: ", missing, PW_PERF_NUM_EVENTS);
 	for (int i = 0; i < PW_PERF_NUM_EVENTS && used < cap; i++) {
 		const char *why = b->events[i].why;
 		bool first = true;
 
 		if (b->events[i].counted || done[i])
 			continue;
-		if (used > 0 && p->error[used - 1] != ' ')
-			used += (size_t)snprintf(p->error + used, cap - used, "; ");
+		if (used > 0 && error[used - 1] != ' ')
+			used += (size_t)snprintf(error + used, cap - used, "; ");
 		for (int j = i; j < PW_PERF_NUM_EVENTS && used < cap; j++) {
 			if (b->events[j].counted || done[j] || strcmp(b->events[j].why, why))
 				continue;
 			done[j] = true;
-			used += (size_t)snprintf(p->error + used, cap - used, "%s%s", first ? "" : ", ",
+			used += (size_t)snprintf(error + used, cap - used, "%s%s", first ? "" : ", ",
 						 pw_perf_event_names[j]);
 			first = false;
 		}
 		if (used < cap)
-			used += (size_t)snprintf(p->error + used, cap - used, " (%s)", why[0] ? why : "unknown reason");
+			used += (size_t)snprintf(error + used, cap - used, " (%s)", why[0] ? why : "unknown reason");
 	}
+	return true;
+}
+
+/* perf.available and perf.error, described again only when the events' report changed. */
+static void report_missing(struct pw_bpf_ctx *ctx, const struct pw_bpf *b, struct pw_perf *p)
+{
+	struct pw_bpf_missing *m = &ctx->missing;
+
+	if (!m->valid || m->test_sw != b->test_software_events || memcmp(m->events, b->events, sizeof(m->events))) {
+		m->has_error = describe_missing(b, m->error, sizeof(m->error), &m->available);
+		memcpy(m->events, b->events, sizeof(m->events));
+		m->test_sw = b->test_software_events;
+		m->valid = true;
+	}
+	p->available = m->available;
+	if (m->has_error)
+		memcpy(p->error, m->error, strlen(m->error) + 1);
 }
 
 int pw_bpf_read(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct snapshot *out, char *err, size_t errlen)
@@ -703,7 +726,7 @@ int pw_bpf_read(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct snapsho
 	}
 	read_programs(ctx, b);
 	fill_capabilities(ctx, b);
-	describe_missing(b, &out->perf);
+	report_missing(ctx, b, &out->perf);
 	pw_bpf_ratios_compute(&out->perf, &b->ratios);
 	out->bpf_valid = true;
 	return 0;

@@ -141,6 +141,7 @@ void jw_double(struct jw *w, double v)
 {
 	char tmp[40];
 	int n;
+	size_t fast;
 
 	if (!isfinite(v)) {
 		jw_null(w);
@@ -152,7 +153,8 @@ void jw_double(struct jw *w, double v)
 		jw_i64(w, (int64_t)v);
 		return;
 	}
-	n = snprintf(tmp, sizeof(tmp), "%.12g", v);
+	fast = pw_dec_g12(tmp, v);
+	n = fast ? (int)fast : snprintf(tmp, sizeof(tmp), "%.12g", v);
 	jw_sep(w);
 	pw_buf_append(w->b, tmp, (size_t)n);
 }

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 #include "output/snapshot_json.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "bpf/bpf_section.h"
 #include "output/jsonw.h"
+#include "util/decimal.h"
 
 static void json_doubles(struct jw *w, const char *key, const double *v, uint32_t n)
 {
@@ -232,6 +235,27 @@ static void json_stage_costs(struct jw *w, const char *key, const struct pw_stag
 	jw_obj_end(w);
 }
 
+/* Seconds with six decimals, as "%.6f" writes them, from whole microseconds. */
+static void json_timestamp(struct jw *w, double t)
+{
+	char tmp[2 * PW_DEC_MAX + 1], frac[PW_DEC_MAX];
+	int64_t us = llround(t * 1e6);
+	char *p, *f;
+	size_t n;
+
+	if (!(t >= 0 && t < 1e12)) {
+		jw_double(w, t);
+		return;
+	}
+	p = pw_dec_u64(tmp, (uint64_t)us / 1000000);
+	n = (size_t)(tmp + PW_DEC_MAX - p);
+	memmove(tmp, p, n);
+	tmp[n++] = '.';
+	f = pw_dec_u64(frac, (uint64_t)us % 1000000 + 1000000); /* "1" and six digits */
+	memcpy(tmp + n, f + 1, 6);
+	jw_raw(w, tmp, n + 6);
+}
+
 void snapshot_to_json(const struct snapshot *s, struct pw_buf *out)
 {
 	struct jw w;
@@ -239,11 +263,8 @@ void snapshot_to_json(const struct snapshot *s, struct pw_buf *out)
 	jw_init(&w, out);
 	jw_obj_begin(&w);
 	jw_kv_u64(&w, "version", 1);
-	char ts[32];
-	int tn = snprintf(ts, sizeof(ts), "%.6f", s->timestamp);
-
 	jw_key(&w, "timestamp");
-	jw_raw(&w, ts, (size_t)tn);
+	json_timestamp(&w, s->timestamp);
 	jw_kv_u64(&w, "seq", s->seq);
 	jw_kv_str(&w, "hostname", s->hostname);
 	jw_kv_double(&w, "interval_s", s->interval_s);

@@ -2,7 +2,7 @@
 /*
  * Decimal digits of an integer without printf: the JSON writer and /metrics write
  * hundreds of integers per snapshot, and printf's format parsing costs more than the
- * digits themselves.
+ * digits themselves. And of the doubles JSON carries (decimal.c).
  */
 #ifndef PW_DECIMAL_H
 #define PW_DECIMAL_H
@@ -32,5 +32,14 @@ static inline char *pw_dec_i64(char out[PW_DEC_MAX], int64_t v)
 		*--p = '-';
 	return p;
 }
+
+/* The longest text pw_dec_g12 writes: "-0.000123456789012". */
+#define PW_G12_MAX 24
+
+/*
+ * printf("%.12g", v)'s text for 1e-4 <= |v| < 1e11, in out, not terminated; its length, or
+ * 0 for any other v (printf's to write).
+ */
+size_t pw_dec_g12(char out[PW_G12_MAX], double v);
 
 #endif

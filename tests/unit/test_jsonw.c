@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "output/jsonw.h"
+#include "output/snapshot_json.h"
+#include "snapshot.h"
+#include "util/decimal.h"
 
 static char *escaped(const char *s, size_t n)
 {
@@ -127,4 +132,81 @@ Test(jsonw, integers_at_their_limits)
 	cr_expect_str_eq(b.data, "[0,18446744073709551615,-9223372036854775808,9223372036854775807,-1,-5,"
 				 "999999999999999,1e+15]");
 	pw_buf_free(&b);
+}
+
+/* pw_dec_g12's text, or printf's where it leaves the number to printf; NUL-terminated. */
+static const char *g12(double v, char out[64])
+{
+	size_t n = pw_dec_g12(out, v);
+
+	if (!n)
+		snprintf(out, 64, "%.12g", v);
+	else
+		out[n] = '\0';
+	return out;
+}
+
+static void expect_as_printf(double v)
+{
+	char mine[64], libc[64];
+
+	snprintf(libc, sizeof(libc), "%.12g", v);
+	cr_assert_str_eq(g12(v, mine), libc, "%.17g", v);
+}
+
+Test(jsonw, doubles_are_printed_as_printf_would)
+{
+	/* the boundaries, exact ties at the twelfth digit, and nines that round up a power */
+	static const double cases[] = {
+		1e-4, 0.000099999999999999, 0.0001, 0.00012345678901234, 0.1, 0.5, 1, 9.99999999999949,
+		9.9999999999995, 9.99999999999951, 99.99999999999951, 123456789.125, 1234567.8901245,
+		0.30000000000000004, 2.675, 1.0000000000005, 1.0000000000015, 1.0000000000025, 47.25,
+		99999999999.9, 99999999999.4, 1e11, 12345678901.5, 3.3333333333333335, 6.02214076e10,
+	};
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		expect_as_printf(cases[i]);
+		expect_as_printf(-cases[i]);
+	}
+	/* random doubles over the fast range and past both ends */
+	for (int i = 0; i < 200000; i++) {
+		double v;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		v = ldexp((double)(x >> 11) / 9007199254740992.0 + 0.5, (int)(x % 60) - 20);
+		expect_as_printf(i & 1 ? -v : v);
+		/* twelve digits and a 5 after them: ties in decimal, rarely in binary */
+		expect_as_printf((double)(x % 1000000000000ull) / 1e6 + 5e-7);
+	}
+}
+
+Test(jsonw, doubles_outside_the_fast_range_are_left_to_printf)
+{
+	char out[PW_G12_MAX];
+
+	cr_expect_eq(pw_dec_g12(out, 1e11 + 1), 0);
+	cr_expect_eq(pw_dec_g12(out, 9.9e-5), 0);
+	cr_expect_eq(pw_dec_g12(out, NAN), 0);
+	cr_expect_eq(pw_dec_g12(out, INFINITY), 0);
+	cr_expect_eq(pw_dec_g12(out, 0), 0);
+}
+
+Test(jsonw, snapshot_timestamps_have_six_decimals_as_printf_writes_them)
+{
+	static const double cases[] = { 1796617593.551749, 1700000000.25, 1700000000.9999996, 0.0000004, 1, 0 };
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct snapshot *s = calloc(1, sizeof(*s));
+		struct pw_buf b = { 0 };
+		char want[64];
+
+		cr_assert(s);
+		s->timestamp = cases[i];
+		snapshot_to_json(s, &b);
+		snprintf(want, sizeof(want), "\"timestamp\":%.6f,", cases[i]);
+		cr_expect(b.data && strstr(b.data, want), "%s not in %.80s", want, b.data ? b.data : "");
+		pw_buf_free(&b);
+		free(s);
+	}
 }
