@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * printf("%.12g") without printf for the doubles a snapshot holds (rates, ratios,
- * percentages between 1e-4 and 1e12): glibc formats a double through multi-precision
+ * percentages between 1e-4 and 1e11): glibc formats a double through multi-precision
  * arithmetic, a tenth of the JSON writer's time for a few dozen numbers. The digits are
  * the same: the twelve are the exactly rounded ones (ties to even, as printf), found with
  * one exact product. Anything else is left to printf.
@@ -22,13 +22,14 @@ static const int64_t lo12 = 100000000000LL, hi12 = 1000000000000LL; /* 10^11, 10
 static int64_t scaled_round(double a, int k)
 {
 	double p = a * pow10_exact[k], err = fma(a, pow10_exact[k], -p), r = nearbyint(p), d = p - r;
+	int64_t m = (int64_t)r;
 
 	/* |p - r| < 1/2 leaves the real product on r's side; at exactly 1/2 the error decides */
-	if (d == 0.5 && (err > 0 || (err == 0 && fmod(r, 2) != 0)))
-		r += 1;
-	else if (d == -0.5 && (err < 0 || (err == 0 && fmod(r, 2) != 0)))
-		r -= 1;
-	return (int64_t)r;
+	if (d == 0.5 && (err > 0 || (err == 0 && (m & 1))))
+		m++;
+	else if (d == -0.5 && (err < 0 || (err == 0 && (m & 1))))
+		m--;
+	return m;
 }
 
 size_t pw_dec_g12(char out[PW_G12_MAX], double v)
