@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A collector fills its sections of a snapshot. The runner (runner.c) runs a collector
- * whose calls can block (may_block) in a thread of its own with a deadline, and the
- * others one after another in the caller's thread: waking a thread costs more than most
- * collectors do. A collector works on a private snapshot and the runner moves its
- * sections into the published one only when it finished in time, so a late collector
- * can never write into a snapshot that outputs are reading.
+ * whose calls can block (may_block) in a thread of its own with a deadline, unless it
+ * says that this time they cannot (blocks_now), and the others one after another in the
+ * caller's thread: waking a thread costs more than most collectors do. A collector works
+ * on a private snapshot and the runner moves its sections into the published one only
+ * when it finished in time, so a late collector can never write into a snapshot that
+ * outputs are reading.
  */
 #ifndef PW_COLLECTOR_H
 #define PW_COLLECTOR_H
@@ -67,6 +68,13 @@ struct collector {
 	 * the snapshot. Reads of procfs, sysfs, BPF maps and netlink do not block.
 	 */
 	bool may_block;
+	/*
+	 * Optional, with may_block: asked on the runner's thread before each collection
+	 * (while its own thread is idle). false says nothing this collection will call can
+	 * block, and it runs in the runner's thread like the others: waking its thread, and
+	 * waiting for it, costs more than the work. Never blocks.
+	 */
+	bool (*blocks_now)(void *state);
 };
 
 /* The collectors of a normal run, in the order their errors are listed. */

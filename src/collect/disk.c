@@ -4,7 +4,9 @@
  * rates and mean latencies over the interval, and the usage of mounted physical
  * filesystems (psutil.disk_partitions(all=False) + disk_usage()). statvfs is called only
  * for filesystems that are reported; one stuck in the kernel (a dead NFS server) holds
- * only this collector, and the runner's deadline turns that into "disk": null.
+ * only this collector, and the runner's deadline turns that into "disk": null. That
+ * takes a thread of its own, used only while a listed filesystem is one served from
+ * outside this kernel or is reached through one (pw_mounts_may_block).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -31,6 +33,7 @@ struct disk_state {
 	uint32_t n_prev, cap_prev;
 	uint64_t prev_ns;
 	struct pw_strindex prev_ix, cur_ix; /* name -> position in prev / in the sample being read */
+	bool inline_run; /* this collection runs in the runner's thread (disk_blocks_now) */
 	/* filled while parsing */
 	const struct pw_env *env;
 	struct pw_disk *out;
@@ -176,6 +179,12 @@ static int collect_partitions(struct disk_state *st, struct pw_disk *d, char *er
 	r = pw_mounts_read(&st->mounts, st->env->proc_fd, st->env->sys_fd, d, err, errlen);
 	if (r < 0)
 		return r;
+	if (st->inline_run && st->mounts.may_block) {
+		/* mounted between the runner's question and now: not statted outside our thread */
+		snprintf(err, errlen, "a network or FUSE filesystem was mounted during this collection: "
+				      "its usage is read from the next snapshot on");
+		return -EAGAIN;
+	}
 	/*
 	 * Usage, only of the mounts reported. One that cannot be looked at (unmounted since,
 	 * no access, a fixture's) is left out: its numbers cannot be null.
@@ -214,6 +223,19 @@ static int disk_collect(void *state, const struct pw_env *env, struct snapshot *
 	return 0;
 }
 
+/*
+ * statvfs() waits only on filesystems served from outside this kernel: when no listed
+ * mount is one or lies below one, and the table is as last read, the collection runs in
+ * the runner's thread (the first one, and the one after a change, in the disk thread).
+ */
+static bool disk_blocks_now(void *state)
+{
+	struct disk_state *st = state;
+
+	st->inline_run = st->env && !pw_mounts_may_block(&st->mounts, st->env->proc_fd, st->env->sys_fd);
+	return !st->inline_run;
+}
+
 const struct collector pw_disk_collector = {
 	.name = "disk",
 	.sections = PW_SEC_DISK,
@@ -221,4 +243,5 @@ const struct collector pw_disk_collector = {
 	.collect = disk_collect,
 	.destroy = disk_destroy,
 	.may_block = true, /* statvfs() of every mounted filesystem */
+	.blocks_now = disk_blocks_now,
 };

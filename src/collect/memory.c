@@ -33,6 +33,8 @@ static int memory_init(void *state, const struct pw_env *env, char *err, size_t 
 	(void)err;
 	(void)errlen;
 	st->page_size = ps > 0 ? (uint64_t)ps : 4096;
+	/* "name value\n": names are under 48 bytes, values 20 digits at most */
+	st->vmstat.record_max = 128;
 	return 0;
 }
 

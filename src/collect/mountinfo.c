@@ -238,6 +238,27 @@ static void resolve_root_device(struct pw_mounts *m, struct pw_mount_entry *e)
 		snprintf(e->device, sizeof(e->device), "/dev/%s", name);
 }
 
+/*
+ * Filesystems whose statvfs(), or a path walk through them, waits on something outside
+ * this kernel (a server, a FUSE daemon, a cluster lock, an automount): while a listed
+ * mount is one or is reached through one, the disk collector keeps to its own thread.
+ */
+bool pw_fstype_may_block(const char *fstype)
+{
+	static const char *const remote[] = {
+		"nfs",	     "nfs4",	 "cifs",  "smb3",   "smbfs",   "ncpfs",	 "ceph", "9p",	   "afs",
+		"glusterfs", "lustre",	 "gfs2",  "ocfs2",  "fuse",    "fuseblk", "virtiofs", "davfs", "coda",
+		"orangefs",  "pvfs2",	 "gpfs",  "beegfs", "autofs",  "cvmfs",	 "moosefs", "vboxsf", "vmhgfs",
+	};
+
+	if (!strncmp(fstype, "fuse.", 5) || !strncmp(fstype, "fuseblk.", 8))
+		return true;
+	for (size_t i = 0; i < sizeof(remote) / sizeof(remote[0]); i++)
+		if (!strcmp(fstype, remote[i]))
+			return true;
+	return false;
+}
+
 static int add_mount(void *ctx, const struct pw_mount_entry *mnt)
 {
 	struct pw_mounts *m = ctx;
@@ -246,6 +267,8 @@ static int add_mount(void *ctx, const struct pw_mount_entry *mnt)
 	bool added = false;
 	uint32_t i;
 
+	if (!m->remote_seen && pw_fstype_may_block(e.fstype))
+		m->remote_seen = true;
 	if (!strcmp(e.device, "/dev/root") || !strcmp(e.device, "rootfs"))
 		resolve_root_device(m, &e);
 	if (!pw_mount_is_physical(&e, &m->fstypes))
@@ -281,6 +304,29 @@ static bool table_changed(struct pw_mounts *m)
 	return pfd.revents & (POLLPRI | POLLERR | POLLNVAL);
 }
 
+/* Whether path is dir or below it ("/a/b" is below "/a" and "/", not below "/a/c" or "/ab"). */
+static bool path_within(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (n == 1 && dir[0] == '/')
+		return true;
+	return !strncmp(path, dir, n) && (path[n] == '/' || path[n] == '\0');
+}
+
+/* A mount of a blocking type on or above a listed mount point: its statvfs walks through it. */
+static int mark_blocking(void *ctx, const struct pw_mount_entry *e)
+{
+	struct pw_mounts *m = ctx;
+
+	if (m->may_block || !pw_fstype_may_block(e->fstype))
+		return 0;
+	for (uint32_t i = 0; i < m->n_parts; i++)
+		if (path_within(m->parts[i].mountpoint, e->mountpoint))
+			m->may_block = true;
+	return 0;
+}
+
 /* Reads filesystems and mountinfo afresh into m->parts. */
 static int read_table(struct pw_mounts *m, int proc_fd, char *err, size_t errlen)
 {
@@ -288,6 +334,7 @@ static int read_table(struct pw_mounts *m, int proc_fd, char *err, size_t errlen
 	int r;
 
 	m->n_parts = 0;
+	m->may_block = true; /* until a whole table says otherwise */
 	n = pw_read_file_at(proc_fd, "filesystems", &m->file, 1 << 20);
 	if (n < 0) {
 		snprintf(err, errlen, "cannot read filesystems: %s", strerror((int)-n));
@@ -301,15 +348,32 @@ static int read_table(struct pw_mounts *m, int proc_fd, char *err, size_t errlen
 		return (int)n;
 	}
 	m->n_reads++;
+	m->remote_seen = false;
 	r = pw_strindex_reset(&m->index, pw_count_lines(m->file.data, m->file.data + n));
 	if (r == 0)
 		r = pw_mountinfo_parse(m->file.data, (size_t)n, add_mount, m);
+	if (r >= 0) {
+		m->may_block = false;
+		for (uint32_t i = 0; i < m->n_parts; i++)
+			if (pw_fstype_may_block(m->parts[i].fstype))
+				m->may_block = true; /* fuseblk is backed by a device, and listed */
+		if (m->remote_seen) /* a second pass, only where such a filesystem is mounted */
+			r = pw_mountinfo_parse(m->file.data, (size_t)n, mark_blocking, m);
+	}
 	if (r < 0) {
 		m->n_parts = 0;
+		m->may_block = true;
 		snprintf(err, errlen, "self/mountinfo: %s", strerror(-r));
 		return r;
 	}
 	return 0;
+}
+
+bool pw_mounts_may_block(struct pw_mounts *m, int proc_fd, int sys_fd)
+{
+	if (m->proc_fd != proc_fd || m->sys_fd != sys_fd || table_changed(m))
+		m->have = false; /* the next pw_mounts_read() reads it again */
+	return !m->have || m->may_block;
 }
 
 int pw_mounts_read(struct pw_mounts *m, int proc_fd, int sys_fd, struct pw_disk *d, char *err, size_t errlen)

@@ -95,6 +95,8 @@ struct pw_mounts {
 	struct pw_partition *parts; /* the list as last read; usage numbers 0 */
 	uint32_t n_parts, cap_parts;
 	bool have;                  /* parts holds the table as of the last poll */
+	bool may_block;             /* a listed mount point is on or below a blocking type */
+	bool remote_seen;           /* the table holds a pw_fstype_may_block() type */
 	uint64_t n_reads;           /* times the table was read and parsed (tests) */
 	int proc_fd, sys_fd;
 };
@@ -108,5 +110,17 @@ struct pw_mounts {
  */
 int pw_mounts_read(struct pw_mounts *m, int proc_fd, int sys_fd, struct pw_disk *d, char *err, size_t errlen);
 void pw_mounts_free(struct pw_mounts *m); /* accepts a zeroed or freed one */
+
+/* Network, cluster, FUSE and automount types ("nfs4", "fuse.sshfs", "autofs"). */
+bool pw_fstype_may_block(const char *fstype);
+
+/*
+ * Whether a statvfs() of the listed mounts could wait on something outside this kernel:
+ * true when one of them is of a pw_fstype_may_block() type (fuseblk) or lies on or below
+ * a mount of such a type (its path walk goes through the NFS or autofs mount; a mount
+ * over it may be one too), and when the table is not known or changed since it was read
+ * (polled here; the next pw_mounts_read() reads it again).
+ */
+bool pw_mounts_may_block(struct pw_mounts *m, int proc_fd, int sys_fd);
 
 #endif

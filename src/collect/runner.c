@@ -16,7 +16,8 @@ struct worker {
 	const struct collector *c;
 	pthread_t thread;
 	bool started;  /* init succeeded: it runs every interval */
-	bool threaded; /* in a thread of its own (may_block, or the hang hook) */
+	bool threaded; /* has a thread of its own (may_block, or the hang hook) */
+	bool inline_now; /* this collection runs in the runner's thread */
 	pthread_cond_t go;
 	enum worker_state state;
 	uint64_t gen, done_gen;
@@ -237,11 +238,14 @@ void runner_collect(struct runner *r, struct snapshot *out, const struct pw_tick
 	for (i = 0; i < r->n; i++) {
 		struct worker *w = &r->w[i];
 
+		w->inline_now = false;
 		if (!w->started || w->state == W_RUN)
 			continue; /* failed at start, or still busy with an earlier interval */
 		if (w->c->begin)
 			w->c->begin(w->state_mem, tick);
-		w->state = W_RUN;
+		/* W_RUN only for the thread: it must not start on a spurious wake-up */
+		w->inline_now = !w->threaded || (!w->hang && w->c->blocks_now && !w->c->blocks_now(w->state_mem));
+		w->state = w->inline_now ? W_IDLE : W_RUN;
 		w->gen = r->gen;
 		w->started_ns = now;
 	}
@@ -249,19 +253,19 @@ void runner_collect(struct runner *r, struct snapshot *out, const struct pw_tick
 	pthread_mutex_unlock(&r->lock);
 	/* woken after the unlock: a worker woken under it would block on the lock at once */
 	for (i = 0; i < r->n; i++)
-		if (r->w[i].threaded && r->w[i].started && r->w[i].gen == r->gen)
+		if (r->w[i].started && !r->w[i].inline_now && r->w[i].gen == r->gen)
 			pthread_cond_signal(&r->w[i].go);
 	cpu = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID);
-	for (i = 0; i < r->n; i++) {
-		struct worker *w = &r->w[i];
-
-		if (!w->started || w->threaded)
-			continue;
-		w->rc = run_timed(w, &cpu);
-		w->done_gen = w->gen;
-		w->state = W_DONE;
-	}
+	for (i = 0; i < r->n; i++)
+		if (r->w[i].inline_now)
+			r->w[i].rc = run_timed(&r->w[i], &cpu);
 	pthread_mutex_lock(&r->lock);
+	for (i = 0; i < r->n; i++) {
+		if (r->w[i].inline_now) {
+			r->w[i].done_gen = r->w[i].gen;
+			r->w[i].state = W_DONE;
+		}
+	}
 	for (;;) {
 		waiting = false;
 		for (i = 0; i < r->n; i++)

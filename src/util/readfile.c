@@ -9,19 +9,22 @@
 #include <unistd.h>
 
 /*
- * A procfs read shorter than this, and shorter than asked for, ended at EOF: seq_file
- * stops short of the request only at the end or when its page-sized buffer cannot take
- * the next record, and the records of the files we keep open are lines well under 2 KiB
- * (the single-show files, /proc/stat and meminfo, hand over everything at once). It saves
- * the second read per file and cycle that would only return 0.
+ * A procfs read shorter than asked for that leaves room in a page for the longest record
+ * ended at EOF: seq_file stops short of the request only at the end or when its buffer
+ * (a page or more) cannot take the next record. The records of the files we keep open
+ * are lines well under 2 KiB (the single-show files, /proc/stat and meminfo, hand over
+ * everything at once); a file that says how long its lines can be (record_max) is known
+ * to be whole sooner. It saves the second read per file and cycle that would only
+ * return 0, and for a file like vmstat, which computes every counter again for it, more.
  */
-#define PW_PROCFS_SHORT_READ 2048
+#define PW_PROCFS_PAGE 4096u
+#define PW_PROCFS_RECORD_MAX 2048u
 
 /*
  * Reads fd from offset 0 to EOF into b (cleared first), NUL-terminated. With pread the
  * file position is left alone, so a kept fd can be read like this again and again.
  */
-static long read_all(int fd, bool positional, struct pw_buf *b, size_t max)
+static long read_all(int fd, bool positional, struct pw_buf *b, size_t max, size_t record_max)
 {
 	size_t want;
 	ssize_t n;
@@ -52,7 +55,7 @@ static long read_all(int fd, bool positional, struct pw_buf *b, size_t max)
 			pw_buf_clear(b);
 			return -E2BIG;
 		}
-		if (positional && (size_t)n < want && n < PW_PROCFS_SHORT_READ)
+		if (positional && (size_t)n < want && (size_t)n + record_max <= PW_PROCFS_PAGE)
 			break; /* only kept procfs fds are read positionally */
 	}
 	b->data[b->len] = '\0';
@@ -70,7 +73,7 @@ long pw_read_file_at(int dirfd, const char *path, struct pw_buf *b, size_t max)
 	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	r = read_all(fd, false, b, max);
+	r = read_all(fd, false, b, max, 0);
 	close(fd);
 	return r;
 }
@@ -147,7 +150,8 @@ long pw_file_read(struct pw_file *f, int dirfd, const char *path, struct pw_buf 
 	}
 	if (f->fresh)
 		return pw_read_file_at(dirfd, path, b, max);
-	r = read_all(f->fd, true, b, max);
+	r = read_all(f->fd, true, b, max,
+		     f->record_max && f->record_max < PW_PROCFS_RECORD_MAX ? f->record_max : PW_PROCFS_RECORD_MAX);
 	if (r == -ESPIPE) {
 		/* a procfs file without pread (nonseekable): read it the old way from now on */
 		pw_file_close(f);

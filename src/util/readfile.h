@@ -34,6 +34,9 @@ struct pw_file {
 	int dirfd;  /* what it was opened against: another dirfd reopens it */
 	bool kept;  /* fd is open and is re-read with pread */
 	bool fresh; /* not keepable (not procfs, or no pread): open it every time */
+	/* the longest line the file can hold, set by its reader (0: up to 2 KiB): a read
+	 * that leaves room for one more in a page reached the end */
+	unsigned record_max;
 };
 
 /* pw_read_file_at() through f: the same results, contents and errors. */

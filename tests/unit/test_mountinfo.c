@@ -245,10 +245,22 @@ static FILE *make_proc_tree(char *dir, const char *filesystems)
 	return f;
 }
 
+/* Frees what a test over a make_proc_tree() tree holds, and removes the tree. */
+static void drop_tree(struct pw_mounts *m, struct pw_disk *d, int fd, const char *dir)
+{
+	char cmd[256];
+
+	pw_mounts_free(m);
+	free(d->partitions);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_expect_eq(system(cmd), 0);
+}
+
 /* Thousands of mounts, a third of them on a mount point seen before. */
 Test(mounts, many_and_stacked)
 {
-	char dir[] = "/tmp/pw-mounts-XXXXXX", path[256];
+	char dir[] = "/tmp/pw-mounts-XXXXXX";
 	struct pw_mounts m = { 0 };
 	struct pw_disk d = { 0 };
 	char err[256] = "";
@@ -279,11 +291,73 @@ Test(mounts, many_and_stacked)
 		if (!strcmp(d.partitions[i].mountpoint, "/m/3999"))
 			cr_expect_str_eq(d.partitions[i].device, "/dev/sd3999");
 	}
-	pw_mounts_free(&m);
-	free(d.partitions);
-	close(fd);
-	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
-	cr_expect_eq(system(path), 0);
+	drop_tree(&m, &d, fd, dir);
+}
+
+Test(mounts, blocking_types)
+{
+	static const char *const blocking[] = { "nfs", "nfs4", "cifs", "smb3", "ceph", "9p", "fuse", "fuseblk",
+						"fuse.sshfs", "fuse.rclone", "virtiofs", "autofs", "gfs2", "ocfs2",
+						"glusterfs", "lustre" };
+	static const char *const local[] = { "ext4", "xfs", "btrfs", "vfat", "tmpfs", "proc", "sysfs", "overlay",
+					     "zfs", "cgroup2", "fusectl", "nfsd", "rpc_pipefs", "", "fuse_" };
+
+	for (size_t i = 0; i < sizeof(blocking) / sizeof(blocking[0]); i++)
+		cr_expect(pw_fstype_may_block(blocking[i]), "%s", blocking[i]);
+	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
+		cr_expect_not(pw_fstype_may_block(local[i]), "%s", local[i]);
+}
+
+/*
+ * Which tables make a statvfs() of the listed mounts able to wait on something outside
+ * the kernel: a listed fuseblk, or a listed mount point on or below a network, FUSE or
+ * autofs mount; not such a mount elsewhere (systemd's binfmt_misc automount, an NFS
+ * share next to the disks).
+ */
+Test(mounts, may_block_only_where_a_listed_mount_is_reached_through_one)
+{
+	static const struct {
+		const char *table;
+		bool may_block;
+	} cases[] = {
+		{ "20 1 8:1 / / rw - ext4 /dev/sda1 rw\n", false },
+		{ "20 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+		  "30 20 0:40 / /proc/sys/fs/binfmt_misc rw - autofs systemd-1 rw,fd=31\n"
+		  "31 20 0:41 / /mnt/share rw - nfs4 srv:/export rw\n"
+		  "32 20 0:42 / /home/u/remote rw - fuse.sshfs u@h: rw\n", false },
+		{ "20 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+		  "31 20 0:41 / /mnt/share rw - nfs4 srv:/export rw\n"
+		  "33 31 8:17 / /mnt/share/disk rw - ext4 /dev/sdb1 rw\n", true },
+		{ "20 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+		  "31 20 0:41 / /mnt/sharex rw - nfs4 srv:/export rw\n"
+		  "33 20 8:17 / /mnt/share rw - ext4 /dev/sdb1 rw\n", false },
+		{ "20 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+		  "34 20 8:33 / /media/usb rw - fuseblk /dev/sdc1 rw\n", true },
+		{ "20 1 0:41 / / rw - nfs4 srv:/root rw\n"
+		  "33 20 8:17 / /data rw - ext4 /dev/sdb1 rw\n", true },
+		{ "20 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+		  "33 20 8:17 / /data rw - ext4 /dev/sdb1 rw\n"
+		  "35 33 0:43 / /data rw - autofs systemd-1 rw\n", true },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char dir[] = "/tmp/pw-mounts-XXXXXX";
+		struct pw_mounts m = { 0 };
+		struct pw_disk d = { 0 };
+		char err[256] = "";
+		FILE *f;
+		int fd;
+
+		f = make_proc_tree(dir, "\text4\n\tfuseblk\nnodev\tnfs4\nnodev\tautofs\nnodev\tfuse\n");
+		fputs(cases[i].table, f);
+		fclose(f);
+		fd = open(dir, O_RDONLY | O_DIRECTORY);
+		cr_assert_eq(pw_mounts_read(&m, fd, fd, &d, err, sizeof(err)), 0, "%s", err);
+		cr_expect_eq(m.may_block, cases[i].may_block, "case %zu", i);
+		/* a fixture cannot say it did not change: always asked to read it, so "may block" */
+		cr_expect(pw_mounts_may_block(&m, fd, fd), "case %zu", i);
+		drop_tree(&m, &d, fd, dir);
+	}
 }
 
 Test(partitions, find)
@@ -396,7 +470,11 @@ Test(mounts, follows_mount_table_changes)
 		cr_expect(d.n_partitions && !strcmp(d.partitions[0].mountpoint, src), "the kept list is handed out");
 	}
 
+	if (!m.may_block) /* nothing blocking above a disk here: the runner may run it inline */
+		cr_expect_not(pw_mounts_may_block(&m, proc, proc), "no change, nothing blocking: cannot block");
 	cr_assert_eq(mount(src, dir, NULL, MS_BIND, NULL), 0, "bind %s: %s", src, strerror(errno));
+	/* a change seen by the question is not lost to the read that follows */
+	cr_expect(pw_mounts_may_block(&m, proc, proc), "the table changed: not known until read again");
 	cr_assert_eq(pw_mounts_read(&m, proc, proc, &d, err, sizeof(err)), 0, "%s", err);
 	cr_expect_eq(m.n_reads, reads + 1);
 	cr_expect(has_mountpoint(&d, dir), "%s, bound on %s, not in the next read", src, dir);
@@ -439,9 +517,5 @@ Test(mounts, fixture_read_every_time)
 	cr_expect_eq(d.n_partitions, 2);
 	cr_expect_eq(m.n_reads, 2);
 	cr_expect(has_mountpoint(&d, "/data"));
-	pw_mounts_free(&m);
-	free(d.partitions);
-	close(fd);
-	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
-	cr_expect_eq(system(path), 0);
+	drop_tree(&m, &d, fd, dir);
 }

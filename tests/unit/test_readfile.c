@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/fieldscan.h"
 #include "util/readfile.h"
 
 static int open_dir(const char *path)
@@ -81,6 +82,36 @@ Test(pw_file, procfs_of_many_pages_comes_whole)
 		cr_assert_geq(pw_file_fd(&f), 0);
 		cr_expect_eq(n, m);
 		cr_expect_eq(memcmp(b.data, ref.data, (size_t)(n < m ? n : m)), 0);
+	}
+	pw_file_close(&f);
+	pw_buf_free(&b);
+	pw_buf_free(&ref);
+	close(proc);
+}
+
+/* vmstat read with the bound on its lines the memory collector gives: whole, every time. */
+Test(pw_file, short_lines_bound_still_reads_whole_files)
+{
+	struct pw_file f = { .record_max = 128 };
+	struct pw_buf b = { 0 }, ref = { 0 };
+	int proc = open_dir("/proc");
+	long n, m;
+
+	for (int i = 0; i < 3; i++) {
+		n = pw_file_read(&f, proc, "vmstat", &b, 0);
+		m = pw_read_file_at(proc, "vmstat", &ref, 0);
+		cr_assert_gt(n, 0);
+		cr_assert_geq(pw_file_fd(&f), 0);
+		/* counters move between the two reads: the same lines, the same names */
+		cr_expect_eq(pw_count_lines(b.data, b.data + n), pw_count_lines(ref.data, ref.data + m));
+		cr_expect(!strncmp(b.data, "nr_free_pages ", 14), "%.80s", b.data);
+		for (const char *p = b.data; p < b.data + n;) {
+			const char *nl = memchr(p, '\n', (size_t)(b.data + n - p));
+
+			cr_assert_not_null(nl, "a last line cut short");
+			cr_assert_lt(nl - p, 128, "a vmstat line of %td bytes: the bound is wrong", nl - p);
+			p = nl + 1;
+		}
 	}
 	pw_file_close(&f);
 	pw_buf_free(&b);

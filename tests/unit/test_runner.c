@@ -68,6 +68,48 @@ static const struct collector slow = {
 static const struct collector slow_inline = {
 	.name = "disk", .sections = PW_SEC_DISK, .state_size = sizeof(struct sleepy_state), .collect = slow_collect,
 };
+/* may block, and says each time whether it does now; records the thread it ran on */
+struct asks_state {
+	bool blocks;
+	int asked;
+	pid_t ran_on;
+};
+
+static struct asks_state *asks_live; /* the runner's copy, found at init */
+
+static int asks_init(void *state, const struct pw_env *env, char *err, size_t errlen)
+{
+	(void)env;
+	(void)err;
+	(void)errlen;
+	asks_live = state;
+	return 0;
+}
+
+static bool asks_blocks_now(void *state)
+{
+	struct asks_state *st = state;
+
+	st->asked++;
+	return st->blocks;
+}
+
+static int asks_collect(void *state, const struct pw_env *env, struct snapshot *out, char *err, size_t errlen)
+{
+	struct asks_state *st = state;
+
+	(void)env;
+	(void)err;
+	(void)errlen;
+	st->ran_on = gettid();
+	out->disk.valid = true;
+	return 0;
+}
+
+static const struct collector asks = {
+	.name = "disk", .sections = PW_SEC_DISK, .state_size = sizeof(struct asks_state),
+	.init = asks_init, .collect = asks_collect, .may_block = true, .blocks_now = asks_blocks_now,
+};
 static const struct collector broken = {
 	.name = "perf", .sections = PW_SEC_PERF, .init = init_fails, .collect = good_collect,
 };
@@ -121,21 +163,30 @@ Test(runner, deadline_failure_and_success)
 	snapshot_free(&s);
 }
 
+/* A hung collector misses the deadline; one that may block does, whatever blocks_now says. */
 Test(runner, hang_hook_and_clean_destroy)
 {
-	const struct collector *list[] = { &good };
-	struct pw_options o = { .test_hang_collector = "memory" };
-	struct pw_env env = { .proc_fd = -1, .sys_fd = -1, .opts = &o };
-	struct runner *r;
-	struct snapshot s;
+	static const struct {
+		const struct collector *c;
+		const char *name;
+	} cases[] = { { &good, "memory" }, { &asks, "disk" } };
 
-	snapshot_init(&s);
-	cr_assert_eq(runner_create(&r, list, 1, &env), 0);
-	runner_collect(r, &s, NULL, pw_mono_ns() + 50 * 1000000ull);
-	cr_expect_not(s.memory.valid);
-	cr_expect_not_null(error_of(&s, "memory"));
-	runner_destroy(r); /* the hung worker is woken and joined: no leak under ASan */
-	snapshot_free(&s);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct collector *list[] = { cases[i].c };
+		struct pw_options o = { .test_hang_collector = cases[i].name };
+		struct pw_env env = { .proc_fd = -1, .sys_fd = -1, .opts = &o };
+		struct runner *r;
+		struct snapshot s;
+
+		snapshot_init(&s);
+		cr_assert_eq(runner_create(&r, list, 1, &env), 0);
+		runner_collect(r, &s, NULL, pw_mono_ns() + 50 * 1000000ull);
+		cr_expect_not(s.memory.valid || s.disk.valid, "%s", cases[i].name);
+		cr_expect(error_of(&s, cases[i].name) && strstr(error_of(&s, cases[i].name), "deadline"), "%s",
+			  cases[i].name);
+		runner_destroy(r); /* the hung worker is woken and joined: no leak under ASan */
+		snapshot_free(&s);
+	}
 }
 
 Test(runner, inline_collectors_run_in_the_callers_thread)
@@ -157,6 +208,35 @@ Test(runner, inline_collectors_run_in_the_callers_thread)
 	cr_expect(s.memory.valid);
 	cr_expect_null(error_of(&s, "disk"));
 	cr_expect_gt(runner_stats(r, 1).wall_ns, 399 * 1000000ull);
+	runner_destroy(r);
+	snapshot_free(&s);
+}
+
+Test(runner, may_block_collector_runs_inline_when_it_cannot_block_now)
+{
+	const struct collector *list[] = { &good, &asks };
+	struct pw_env env = { .proc_fd = -1, .sys_fd = -1 };
+	struct asks_state *st;
+	struct runner *r;
+	struct snapshot s;
+
+	snapshot_init(&s);
+	cr_assert_eq(runner_create(&r, list, 2, &env), 0);
+	st = asks_live;
+	cr_assert_not_null(st);
+
+	for (int round = 0; round < 4; round++) {
+		st->blocks = round % 2 == 0;
+		snapshot_reset(&s);
+		runner_collect(r, &s, NULL, pw_mono_ns() + 2000 * 1000000ull);
+		cr_expect(s.disk.valid, "round %d", round);
+		cr_expect_null(error_of(&s, "disk"));
+		cr_expect_eq(st->asked, round + 1, "asked once per collection");
+		if (st->blocks)
+			cr_expect_neq(st->ran_on, gettid(), "round %d: ran in the caller's thread although it may block", round);
+		else
+			cr_expect_eq(st->ran_on, gettid(), "round %d: woke its thread although it cannot block", round);
+	}
 	runner_destroy(r);
 	snapshot_free(&s);
 }
