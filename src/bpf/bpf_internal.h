@@ -33,6 +33,7 @@ struct pw_bpf_prog_state {
 	bool arms_timers; /* pw_arm_pmu_timer: loaded, attached only while arming */
 	char why[PW_BPF_WHY_MAX];
 	uint64_t prev_run_cnt, prev_run_time_ns;
+	bool idle; /* its run count was read this interval and did not move (stats on) */
 };
 
 struct pw_pmu_slot {

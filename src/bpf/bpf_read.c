@@ -293,6 +293,26 @@ static uint32_t batch_keys(const struct pw_bpf_ctx *ctx, size_t value_size)
 }
 
 /*
+ * Whether the programs that write a map did not run since the map was last read: both
+ * loaded, their run counts read this interval (before the map, so a run after the last
+ * read of the map moved them) and unchanged. Only with BPF stats on: off, counts stay 0.
+ */
+static bool progs_idle(const struct pw_bpf_ctx *ctx, const char *a, const char *b)
+{
+	const struct pw_bpf_prog_state *pa = prog_by_name(ctx, a), *pb = prog_by_name(ctx, b);
+
+	return pa && pb && pa->idle && pb->idle;
+}
+
+/* The rows of the last read, as a read of an unchanged map would give them again. */
+static long keep_rows(void *cur, const void *prev, uint32_t n, size_t size)
+{
+	if (n)
+		memcpy(cur, prev, n * size);
+	return n;
+}
+
+/*
  * Hands each entry of per-CPU hash map fd (up to max) to row(): its key and its ncpus
  * values. Whole batches come in one bpf() call each; a kernel without batch lookups
  * (before 5.6), or a hash bucket larger than the batch, gets the key-by-key walk.
@@ -388,8 +408,10 @@ static void blk_row(struct pw_bpf_ctx *ctx, const void *key, const void *values,
 
 static int read_block(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct pw_bpf *b, bool renew_names)
 {
-	long got = drain_hash(ctx, ctx->maps.blk_stats, sizeof(__u32), sizeof(struct pw_blk_counters),
-			      PW_BPF_BLK_MAX, blk_row);
+	long got = progs_idle(ctx, "pw_block_rq_issue", "pw_block_rq_complete")
+			   ? keep_rows(ctx->blk_cur, ctx->blk_prev, ctx->n_blk_prev, sizeof(*ctx->blk_cur))
+			   : drain_hash(ctx, ctx->maps.blk_stats, sizeof(__u32), sizeof(struct pw_blk_counters),
+					PW_BPF_BLK_MAX, blk_row);
 	uint32_t n;
 	int e;
 
@@ -478,8 +500,10 @@ static void net_row(struct pw_bpf_ctx *ctx, const void *key, const void *values,
 
 static int read_net(struct pw_bpf_ctx *ctx, struct pw_bpf *b, bool renew_names)
 {
-	long got = drain_hash(ctx, ctx->maps.net_stats, sizeof(struct pw_net_key), sizeof(struct pw_net_counters),
-			      PW_BPF_NET_MAX, net_row);
+	long got = progs_idle(ctx, "pw_net_dev_xmit", "pw_netif_receive_skb")
+			   ? keep_rows(ctx->net_cur, ctx->net_prev, ctx->n_net_prev, sizeof(*ctx->net_cur))
+			   : drain_hash(ctx, ctx->maps.net_stats, sizeof(struct pw_net_key),
+					sizeof(struct pw_net_counters), PW_BPF_NET_MAX, net_row);
 	uint32_t n;
 	int e;
 
@@ -537,6 +561,7 @@ static void read_programs(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
 		/* up to the counters: the kernel copies no more in or out */
 		__u32 len = offsetof(struct bpf_prog_info, recursion_misses) + sizeof(info.recursion_misses);
 
+		ps->idle = false;
 		memset(p, 0, sizeof(*p));
 		pw_str_copy(p->name, sizeof(p->name), ps->name);
 		pw_str_copy(p->attach, sizeof(p->attach),
@@ -545,8 +570,8 @@ static void read_programs(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
 		memcpy(p->why, ps->why, sizeof(p->why));
 		if (!ps->loaded)
 			continue;
-		if (ps->arms_timers && !ctx->timer_arm_ran) {
-			/* it runs only while arming: its counts stand, without a system call */
+		if ((ps->arms_timers && !ctx->timer_arm_ran) || (ps->reader && !b->pmu_read_by_reader)) {
+			/* it runs only while arming, or when we run it: its counts stand, without a system call */
 			p->run_count_total = ps->prev_run_cnt;
 			p->run_time_ns_total = ps->prev_run_time_ns;
 			continue;
@@ -554,6 +579,7 @@ static void read_programs(struct pw_bpf_ctx *ctx, struct pw_bpf *b)
 		memset(&info, 0, sizeof(info));
 		if (bpf_obj_get_info_by_fd(ps->fd, &info, &len))
 			continue;
+		ps->idle = b->stats_enabled && info.run_cnt == ps->prev_run_cnt;
 		p->run_count_total = info.run_cnt;
 		p->run_time_ns_total = info.run_time_ns;
 		p->recursion_misses_total = info.recursion_misses;
@@ -714,6 +740,7 @@ int pw_bpf_read(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct snapsho
 	read_pmu(ctx, out, b);
 	read_runq(ctx, b);
 	read_drops(ctx, b);
+	read_programs(ctx, b); /* before the maps: progs_idle() */
 	renew_names = now - ctx->names_ns >= PW_BPF_NAMES_TTL_NS;
 	if (renew_names)
 		ctx->names_ns = now;
@@ -724,7 +751,6 @@ int pw_bpf_read(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct snapsho
 		snprintf(err, errlen, "reading BPF maps: %s", strerror(-e));
 		return e;
 	}
-	read_programs(ctx, b);
 	fill_capabilities(ctx, b);
 	report_missing(ctx, b, &out->perf);
 	pw_bpf_ratios_compute(&out->perf, &b->ratios);
