@@ -226,20 +226,34 @@ static int disk_collect(void *state, const struct pw_env *env, struct snapshot *
 /*
  * statvfs() waits only on filesystems served from outside this kernel: when no listed
  * mount is one or lies below one, and the table is as last read, the collection runs in
- * the runner's thread (the first one, and the one after a change, in the disk thread).
+ * the runner's thread (the one after a change of the table in the disk thread).
  */
 static bool disk_blocks_now(void *state)
 {
 	struct disk_state *st = state;
 
-	st->inline_run = st->env && !pw_mounts_may_block(&st->mounts, st->env->proc_fd, st->env->sys_fd);
+	st->inline_run = !pw_mounts_may_block(&st->mounts, st->env->proc_fd, st->env->sys_fd);
 	return !st->inline_run;
+}
+
+/* The mount table read once before the first collection: blocks_now can answer it too. */
+static int disk_init(void *state, const struct pw_env *env, char *err, size_t errlen)
+{
+	struct disk_state *st = state;
+	struct pw_disk d = { 0 };
+
+	st->env = env;
+	if (pw_mounts_read(&st->mounts, env->proc_fd, env->sys_fd, &d, err, errlen) < 0)
+		err[0] = '\0'; /* the collection says it, with the reason of the moment */
+	free(d.partitions);
+	return 0;
 }
 
 const struct collector pw_disk_collector = {
 	.name = "disk",
 	.sections = PW_SEC_DISK,
 	.state_size = sizeof(struct disk_state),
+	.init = disk_init,
 	.collect = disk_collect,
 	.destroy = disk_destroy,
 	.may_block = true, /* statvfs() of every mounted filesystem */

@@ -16,7 +16,9 @@ struct worker {
 	const struct collector *c;
 	pthread_t thread;
 	bool started;  /* init succeeded: it runs every interval */
-	bool threaded; /* has a thread of its own (may_block, or the hang hook) */
+	bool threaded; /* runs in a thread of its own (may_block, or the hang hook) */
+	bool has_thread; /* that thread is started: at once, or when blocks_now first says so */
+	int spawn_err;   /* its thread could not be started for this collection (-errno) */
 	bool inline_now; /* this collection runs in the runner's thread */
 	pthread_cond_t go;
 	enum worker_state state;
@@ -195,10 +197,11 @@ int runner_create(struct runner **ret, const struct collector *const *list, size
 			continue;
 		}
 		w->threaded = w->c->may_block || w->hang; /* a hang is simulated in a thread */
-		if (w->threaded) {
+		if (w->threaded && (w->hang || !w->c->blocks_now)) {
 			err = -pthread_create(&w->thread, NULL, worker_main, w);
 			if (err)
 				goto out_destroy;
+			w->has_thread = true;
 		}
 		w->started = true;
 	}
@@ -245,15 +248,21 @@ void runner_collect(struct runner *r, struct snapshot *out, const struct pw_tick
 			w->c->begin(w->state_mem, tick);
 		/* W_RUN only for the thread: it must not start on a spurious wake-up */
 		w->inline_now = !w->threaded || (!w->hang && w->c->blocks_now && !w->c->blocks_now(w->state_mem));
-		w->state = w->inline_now ? W_IDLE : W_RUN;
 		w->gen = r->gen;
 		w->started_ns = now;
+		w->spawn_err = 0;
+		if (!w->inline_now && !w->has_thread) {
+			/* first needed now: a machine whose collections never block never starts it */
+			w->spawn_err = -pthread_create(&w->thread, NULL, worker_main, w);
+			w->has_thread = !w->spawn_err;
+		}
+		w->state = w->inline_now || w->spawn_err ? W_IDLE : W_RUN;
 	}
 	/* the others here, while the threaded ones run: only this thread touches them */
 	pthread_mutex_unlock(&r->lock);
 	/* woken after the unlock: a worker woken under it would block on the lock at once */
 	for (i = 0; i < r->n; i++)
-		if (r->w[i].started && !r->w[i].inline_now && r->w[i].gen == r->gen)
+		if (r->w[i].started && !r->w[i].inline_now && !r->w[i].spawn_err && r->w[i].gen == r->gen)
 			pthread_cond_signal(&r->w[i].go);
 	cpu = pw_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	for (i = 0; i < r->n; i++)
@@ -291,6 +300,10 @@ void runner_collect(struct runner *r, struct snapshot *out, const struct pw_tick
 		if (!w->started) {
 			null_sections(out, c->sections, w->init_err);
 			snapshot_add_error(out, c->name, "%s", w->init_err);
+		} else if (w->spawn_err && w->gen == r->gen) {
+			snprintf(why, sizeof(why), "cannot start its thread: %s", strerror(-w->spawn_err));
+			null_sections(out, c->sections, why);
+			snapshot_add_error(out, c->name, "%s", why);
 		} else if (w->state == W_DONE && w->done_gen == r->gen) {
 			if (w->rc == 0) {
 				move_sections(out, &w->snap, c->sections);
@@ -343,7 +356,7 @@ void runner_destroy(struct runner *r)
 	for (i = 0; i < r->n; i++) {
 		struct worker *w = &r->w[i];
 
-		if (w->threaded) {
+		if (w->has_thread) {
 			dl = pw_ns_to_ts(pw_clock_ns(CLOCK_REALTIME) + 200000000ull);
 			if (pthread_timedjoin_np(w->thread, NULL, &dl) != 0) {
 				/* stuck in the kernel: leave it and its memory to process exit */

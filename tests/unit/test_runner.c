@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The runner: parallel collectors, deadlines, sections moved only when finished in time. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -212,6 +213,20 @@ Test(runner, inline_collectors_run_in_the_callers_thread)
 	snapshot_free(&s);
 }
 
+/* Threads of this process now. */
+static int count_threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+
+	cr_assert_not_null(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
 Test(runner, may_block_collector_runs_inline_when_it_cannot_block_now)
 {
 	const struct collector *list[] = { &good, &asks };
@@ -220,10 +235,16 @@ Test(runner, may_block_collector_runs_inline_when_it_cannot_block_now)
 	struct runner *r;
 	struct snapshot s;
 
+	int threads = count_threads();
+
 	snapshot_init(&s);
 	cr_assert_eq(runner_create(&r, list, 2, &env), 0);
 	st = asks_live;
 	cr_assert_not_null(st);
+	/* its thread starts only when first needed: never on a machine where it cannot block */
+	runner_collect(r, &s, NULL, pw_mono_ns() + 2000 * 1000000ull);
+	cr_expect_eq(st->ran_on, gettid());
+	cr_expect_eq(count_threads(), threads, "a thread started although no collection needed it");
 
 	for (int round = 0; round < 4; round++) {
 		st->blocks = round % 2 == 0;
@@ -231,12 +252,13 @@ Test(runner, may_block_collector_runs_inline_when_it_cannot_block_now)
 		runner_collect(r, &s, NULL, pw_mono_ns() + 2000 * 1000000ull);
 		cr_expect(s.disk.valid, "round %d", round);
 		cr_expect_null(error_of(&s, "disk"));
-		cr_expect_eq(st->asked, round + 1, "asked once per collection");
+		cr_expect_eq(st->asked, round + 2, "asked once per collection");
 		if (st->blocks)
 			cr_expect_neq(st->ran_on, gettid(), "round %d: ran in the caller's thread although it may block", round);
 		else
 			cr_expect_eq(st->ran_on, gettid(), "round %d: woke its thread although it cannot block", round);
 	}
+	cr_expect_eq(count_threads(), threads + 1, "one thread, started once");
 	runner_destroy(r);
 	snapshot_free(&s);
 }
