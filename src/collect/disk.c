@@ -225,8 +225,8 @@ static int disk_collect(void *state, const struct pw_env *env, struct snapshot *
 
 /*
  * statvfs() waits only on filesystems served from outside this kernel: when no listed
- * mount is one or lies below one, and the table is as last read, the collection runs in
- * the runner's thread (the one after a change of the table in the disk thread).
+ * mount is one or lies below one, the collection runs in the runner's thread. A changed
+ * table is read here, so a mount of a local disk keeps it there.
  */
 static bool disk_blocks_now(void *state)
 {

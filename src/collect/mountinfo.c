@@ -369,18 +369,11 @@ static int read_table(struct pw_mounts *m, int proc_fd, char *err, size_t errlen
 	return 0;
 }
 
-bool pw_mounts_may_block(struct pw_mounts *m, int proc_fd, int sys_fd)
-{
-	if (m->proc_fd != proc_fd || m->sys_fd != sys_fd || table_changed(m))
-		m->have = false; /* the next pw_mounts_read() reads it again */
-	return !m->have || m->may_block;
-}
-
-int pw_mounts_read(struct pw_mounts *m, int proc_fd, int sys_fd, struct pw_disk *d, char *err, size_t errlen)
+/* The table read again where it changed since the last read (or is not known). */
+static int refresh_table(struct pw_mounts *m, int proc_fd, int sys_fd, char *err, size_t errlen)
 {
 	int r;
 
-	d->n_partitions = 0;
 	if (m->proc_fd != proc_fd || m->sys_fd != sys_fd)
 		m->have = false;
 	m->proc_fd = proc_fd;
@@ -393,6 +386,25 @@ int pw_mounts_read(struct pw_mounts *m, int proc_fd, int sys_fd, struct pw_disk 
 			return r;
 		m->have = true;
 	}
+	return 0;
+}
+
+bool pw_mounts_may_block(struct pw_mounts *m, int proc_fd, int sys_fd)
+{
+	char err[PW_ERROR_MAX];
+
+	/* a table that cannot be read: the collection reads it again, and says why */
+	return refresh_table(m, proc_fd, sys_fd, err, sizeof(err)) < 0 || m->may_block;
+}
+
+int pw_mounts_read(struct pw_mounts *m, int proc_fd, int sys_fd, struct pw_disk *d, char *err, size_t errlen)
+{
+	int r;
+
+	d->n_partitions = 0;
+	r = refresh_table(m, proc_fd, sys_fd, err, errlen);
+	if (r < 0)
+		return r;
 	if (pw_array_reserve(&d->partitions, &d->cap_partitions, m->n_parts, sizeof(*d->partitions)) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;

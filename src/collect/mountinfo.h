@@ -118,8 +118,9 @@ bool pw_fstype_may_block(const char *fstype);
  * Whether a statvfs() of the listed mounts could wait on something outside this kernel:
  * true when one of them is of a pw_fstype_may_block() type (fuseblk) or lies on or below
  * a mount of such a type (its path walk goes through the NFS or autofs mount; a mount
- * over it may be one too), and when the table is not known or changed since it was read
- * (polled here; the next pw_mounts_read() reads it again).
+ * over it may be one too), or when the table cannot be read. A table that changed since
+ * it was read is read again here (procfs alone, which never waits on a filesystem), and
+ * the pw_mounts_read() that follows hands out that list.
  */
 bool pw_mounts_may_block(struct pw_mounts *m, int proc_fd, int sys_fd);
 

@@ -152,6 +152,20 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* Starts w's thread, named "pw-<collector>" for top -H and the tests. Returns 0 or -errno. */
+static int start_thread(struct worker *w)
+{
+	char name[16];
+	int err = -pthread_create(&w->thread, NULL, worker_main, w);
+
+	if (err)
+		return err;
+	w->has_thread = true;
+	snprintf(name, sizeof(name), "pw-%s", w->c->name);
+	pthread_setname_np(w->thread, name);
+	return 0;
+}
+
 int runner_create(struct runner **ret, const struct collector *const *list, size_t n,
 		  const struct pw_env *env)
 {
@@ -198,10 +212,9 @@ int runner_create(struct runner **ret, const struct collector *const *list, size
 		}
 		w->threaded = w->c->may_block || w->hang; /* a hang is simulated in a thread */
 		if (w->threaded && (w->hang || !w->c->blocks_now)) {
-			err = -pthread_create(&w->thread, NULL, worker_main, w);
+			err = start_thread(w);
 			if (err)
 				goto out_destroy;
-			w->has_thread = true;
 		}
 		w->started = true;
 	}
@@ -253,8 +266,7 @@ void runner_collect(struct runner *r, struct snapshot *out, const struct pw_tick
 		w->spawn_err = 0;
 		if (!w->inline_now && !w->has_thread) {
 			/* first needed now: a machine whose collections never block never starts it */
-			w->spawn_err = -pthread_create(&w->thread, NULL, worker_main, w);
-			w->has_thread = !w->spawn_err;
+			w->spawn_err = start_thread(w);
 		}
 		w->state = w->inline_now || w->spawn_err ? W_IDLE : W_RUN;
 	}

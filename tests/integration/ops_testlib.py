@@ -131,6 +131,22 @@ def cap_mask(*caps):
     return f"{m:016x}"
 
 
+def assert_every_thread(pid, user, keep, min_threads=2):
+    """Every thread of pid runs as user with exactly the capabilities keep. min_threads: main
+    and server by default; a collector thread starts only when a collection may block
+    (test_mount_changes.py makes one start after the drop)."""
+    creds = task_creds(pid)
+    assert len(creds) >= min_threads, creds
+    want = cap_mask(*keep)
+    for tid, c in creds.items():
+        assert c["Uid"] == str(user.uid) and c["Gid"] == str(user.gid), (tid, c)
+        for k in ("CapInh", "CapPrm", "CapEff", "CapAmb", "CapBnd"):
+            assert c[k] == want, (tid, k, c)
+        assert c["NoNewPrivs"] == "1", (tid, c)
+    uids = Path(f"/proc/{pid}/status").read_text().split("Uid:")[1].split("\n")[0].split()
+    assert uids == [str(user.uid)] * 4, uids  # real, effective, saved, filesystem
+
+
 def children(pid):
     """pids of the live (non-zombie) children of pid, from every thread."""
     kids = []

@@ -5,12 +5,14 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 
 import pytest
 
 from conftest import PW_BIN
+from ops_testlib import assert_every_thread, system_user  # noqa: F401 (a fixture)
 
 
 def _mount_ns(pid):
@@ -72,3 +74,93 @@ def test_mount_and_unmount_show_in_the_next_snapshots(mount_ns):
         pw.wait()
         subprocess.run(["nsenter", "-t", str(mount_ns), "-m", "umount", target], capture_output=True)
         os.rmdir(target)
+
+
+# Mounts a FUSE filesystem whose server never answers (not even FUSE_INIT): every request to
+# it waits, as on an NFS mount whose server is gone. Run inside the namespace by nsenter.
+MOUNT_STALLED_FUSE = r"""
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+fd, target = sys.argv[1], sys.argv[2]
+opts = f"fd={fd},rootmode=40000,user_id=0,group_id=0,allow_other".encode()
+if libc.mount(b"pwstall", target.encode(), b"fuse.pwstall", 0, opts) != 0:
+    sys.exit(f"mount fuse on {target}: {os.strerror(ctypes.get_errno())}")
+"""
+
+
+def _threads(pid):
+    """{tid: name} of every thread of pid."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            out[int(tid)] = open(f"/proc/{pid}/task/{tid}/comm").read().strip()
+        except OSError:
+            pass
+    return out
+
+
+def test_a_stalled_fuse_mount_over_a_disk_costs_the_disk_section_alone(mount_ns, system_user):
+    """While no listed filesystem can block, the disk collector runs in the daemon's thread and
+    has no thread of its own. Once one lies below a FUSE mount whose server stopped answering,
+    its statvfs() waits forever: the disk collector gets its thread (started after the --user
+    drop, so holding nothing), misses its deadline, and every snapshot still comes on time with
+    the other sections. When the FUSE connection goes away, the disk section comes back."""
+    if not os.path.exists("/dev/fuse"):
+        pytest.skip("no /dev/fuse: this kernel has no FUSE")
+    interval = 0.2
+    pw = subprocess.Popen(["nsenter", "-t", str(mount_ns), "-m", PW_BIN, "--json", "-i", str(interval),
+                           "--count", "400", "--perf-source", "none", "--user", system_user.name],
+                          stdout=subprocess.PIPE, text=True)
+    top = tempfile.mkdtemp(prefix="pw-fuse-")
+    os.chmod(top, 0o755)  # the daemon's user walks through it
+    below = os.path.join(top, "disk")
+    os.mkdir(below)
+    fuse_fd = None
+
+    def snapshots(n):
+        for _ in range(n):
+            line = pw.stdout.readline()
+            assert line, f"perfwatch ended early (rc {pw.poll()})"
+            yield json.loads(line)
+
+    try:
+        first = list(snapshots(3))[-1]
+        parts = first["disk"]["partitions"]
+        if not parts:
+            pytest.skip("no physical filesystem mounted here to bind")
+        _in_ns(mount_ns, "mount", "--bind", next(iter(parts)), below)
+        assert below in list(snapshots(2))[-1]["disk"]["partitions"]
+        assert "pw-disk" not in _threads(pw.pid).values(), "nothing can block: no disk thread"
+
+        fuse_fd = os.open("/dev/fuse", os.O_RDWR)
+        subprocess.run(["nsenter", "-t", str(mount_ns), "-m", sys.executable, "-c", MOUNT_STALLED_FUSE,
+                        str(fuse_fd), top], check=True, timeout=10, pass_fds=[fuse_fd])
+        t0 = time.monotonic()
+        late = list(snapshots(10))
+        took = time.monotonic() - t0
+        assert took < 10 * interval + 2, f"10 snapshots took {took:.1f} s at a {interval} s interval"
+        last = late[-1]
+        assert last["disk"] is None, last["disk"]
+        assert "deadline" in last["errors"].get("disk", ""), last["errors"]
+        assert last["cpu"] is not None and last["memory"] is not None and last["network"] is not None
+        assert set(last["errors"]) == {"disk"}, last["errors"]
+        names = _threads(pw.pid)
+        assert "pw-disk" in names.values(), names
+        assert_every_thread(pw.pid, system_user, [], min_threads=2)
+
+        # the connection aborted: the waiting statvfs() fails, the next collections finish
+        os.close(fuse_fd)
+        fuse_fd = None
+        _in_ns(mount_ns, "umount", "--lazy", top)
+        back = list(snapshots(10))
+        assert back[-1]["disk"] is not None and "disk" not in back[-1]["errors"], back[-1]["errors"]
+        assert below in back[-1]["disk"]["partitions"]
+    finally:
+        if fuse_fd is not None:
+            os.close(fuse_fd)
+        pw.kill()
+        pw.wait()
+        subprocess.run(["nsenter", "-t", str(mount_ns), "-m", "umount", "--lazy", top], capture_output=True)
+        subprocess.run(["nsenter", "-t", str(mount_ns), "-m", "umount", "--lazy", below], capture_output=True)
+        os.rmdir(below)
+        os.rmdir(top)

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from conftest import PW_BIN, Daemon, validate
-from ops_testlib import (CAP_PERFMON, api_json, binaries, cap_mask, children, log_problems, needs_bpf,
-                         needs_history, needs_perfstat, needs_root, needs_server, san_env, sanitizer_report,
+from ops_testlib import (CAP_PERFMON, api_json, assert_every_thread, binaries, cap_mask, children, log_problems,
+                         needs_bpf, needs_history, needs_perfstat, needs_root, needs_server, san_env, sanitizer_report,
                          setpriv_cmd, system_user, task_creds, wait_for, wait_log, wait_seq)  # noqa: F401
 
 pytestmark = needs_root
@@ -111,19 +111,6 @@ def test_cap_bpf_and_cap_perfmon_are_the_whole_minimum(system_user, schema, bina
 
 
 # ------------------------------------------------------------------ 2. --user from root
-
-def assert_every_thread(pid, user, keep):
-    creds = task_creds(pid)
-    assert len(creds) >= 3, creds  # main, collectors, server
-    want = cap_mask(*keep)
-    for tid, c in creds.items():
-        assert c["Uid"] == str(user.uid) and c["Gid"] == str(user.gid), (tid, c)
-        for k in ("CapInh", "CapPrm", "CapEff", "CapAmb", "CapBnd"):
-            assert c[k] == want, (tid, k, c)
-        assert c["NoNewPrivs"] == "1", (tid, c)
-    uids = Path(f"/proc/{pid}/status").read_text().split("Uid:")[1].split("\n")[0].split()
-    assert uids == [str(user.uid)] * 4, uids  # real, effective, saved, filesystem
-
 
 def api(d, path):
     return api_json(d, path)
