@@ -125,10 +125,11 @@ struct pw_bpf_ctx {
 	bool *pmu_cpu_ok;              /* [ncpus]: read on it this interval */
 	struct pw_cpu_counters *cpu_prev, *cpu_cur; /* [ncpus] */
 	struct pw_hist runq_prev;
-	uint32_t n_blk_prev;
-	struct pw_blk_row *blk_prev, *blk_cur;   /* [PW_BPF_BLK_MAX], sorted by dev */
-	uint32_t n_net_prev;
-	struct pw_net_row *net_prev, *net_cur;   /* [PW_BPF_NET_MAX], sorted by key */
+	/* grown to the rows the map holds (a few disks and interfaces, not max_entries) */
+	uint32_t n_blk_prev, cap_blk_prev, cap_blk_cur;
+	struct pw_blk_row *blk_prev, *blk_cur;   /* sorted by dev */
+	uint32_t n_net_prev, cap_net_prev, cap_net_cur;
+	struct pw_net_row *net_prev, *net_cur;   /* sorted by key */
 	void *percpu_buf;                        /* a batch of per-CPU hash values, all CPUs */
 	bool batch_ok;                           /* batch lookups work here (until one fails) */
 };

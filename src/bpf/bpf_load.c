@@ -498,10 +498,6 @@ static int alloc_state(struct pw_bpf_ctx *ctx)
 	ctx->pmu_cur = calloc(PW_PMU_SLOTS * n, sizeof(*ctx->pmu_cur));
 	ctx->cpu_prev = calloc(n, sizeof(*ctx->cpu_prev));
 	ctx->cpu_cur = calloc(n, sizeof(*ctx->cpu_cur));
-	ctx->blk_prev = calloc(PW_BPF_BLK_MAX, sizeof(*ctx->blk_prev));
-	ctx->blk_cur = calloc(PW_BPF_BLK_MAX, sizeof(*ctx->blk_cur));
-	ctx->net_prev = calloc(PW_BPF_NET_MAX, sizeof(*ctx->net_prev));
-	ctx->net_cur = calloc(PW_BPF_NET_MAX, sizeof(*ctx->net_cur));
 	/* a batch of per-CPU hash values, or at least one of the largest; zeroed, as valgrind
 	 * cannot tell that BPF_MAP_LOOKUP_BATCH fills it */
 	ctx->percpu_buf = calloc(1, n * sizeof(struct pw_blk_counters) > PW_BPF_BATCH_BYTES ? n * sizeof(struct pw_blk_counters)
@@ -509,8 +505,7 @@ static int alloc_state(struct pw_bpf_ctx *ctx)
 	ctx->batch_ok = !env_is_1(PW_TEST_BPF_NO_BATCH_ENV);
 	ctx->switch_reads = !env_is_1(PW_TEST_BPF_NO_SWITCH_READS_ENV);
 	if (!ctx->online || !ctx->pmu_cpu_ok || !ctx->pmu_prev || !ctx->pmu_cur || !ctx->cpu_prev ||
-	    !ctx->cpu_cur || !ctx->blk_prev || !ctx->blk_cur || !ctx->net_prev || !ctx->net_cur ||
-	    !ctx->percpu_buf)
+	    !ctx->cpu_cur || !ctx->percpu_buf)
 		return -ENOMEM;
 	return 0;
 }

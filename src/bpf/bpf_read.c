@@ -305,21 +305,35 @@ static bool progs_idle(const struct pw_bpf_ctx *ctx, const char *a, const char *
 }
 
 /* The rows of the last read, as a read of an unchanged map would give them again. */
-static long keep_rows(void *cur, const void *prev, uint32_t n, size_t size)
+static long keep_rows(void *cur_ptr, uint32_t *cap_cur, const void *prev, uint32_t n, size_t size)
 {
+	if (pw_array_reserve(cur_ptr, cap_cur, n, size) < 0)
+		return -ENOMEM;
 	if (n)
-		memcpy(cur, prev, n * size);
+		memcpy(*(void **)cur_ptr, prev, n * size);
 	return n;
+}
+
+/* The current rows become the previous ones; the old previous array is reused as current. */
+static void swap_rows(void *prev_ptr, uint32_t *cap_prev, void *cur_ptr, uint32_t *cap_cur)
+{
+	void **prev = prev_ptr, **cur = cur_ptr, *t = *prev;
+	uint32_t cap = *cap_prev;
+
+	*prev = *cur;
+	*cap_prev = *cap_cur;
+	*cur = t;
+	*cap_cur = cap;
 }
 
 /*
  * Hands each entry of per-CPU hash map fd (up to max) to row(): its key and its ncpus
  * values. Whole batches come in one bpf() call each; a kernel without batch lookups
  * (before 5.6), or a hash bucket larger than the batch, gets the key-by-key walk.
- * The number of entries handed over, or -errno.
+ * The number of entries handed over, or -errno (-ENOMEM: row() could not take one).
  */
 static long drain_hash(struct pw_bpf_ctx *ctx, int fd, size_t key_size, size_t value_size, uint32_t max,
-		       void (*row)(struct pw_bpf_ctx *ctx, const void *key, const void *values, uint32_t i))
+		       int (*row)(struct pw_bpf_ctx *ctx, const void *key, const void *values, uint32_t i))
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	uint8_t keys[PW_BPF_BATCH_KEYS * 8] = { 0 }, next[8], *prevp = NULL, cur[8];
@@ -343,7 +357,8 @@ static long drain_hash(struct pw_bpf_ctx *ctx, int fd, size_t key_size, size_t v
 			break;
 		}
 		for (uint32_t i = 0; i < count; i++, n++)
-			row(ctx, keys + i * key_size, (const uint8_t *)ctx->percpu_buf + i * stride, n);
+			if (row(ctx, keys + i * key_size, (const uint8_t *)ctx->percpu_buf + i * stride, n) < 0)
+				return -ENOMEM;
 		if (e == -ENOENT || count == 0)
 			return n;
 	}
@@ -354,7 +369,8 @@ static long drain_hash(struct pw_bpf_ctx *ctx, int fd, size_t key_size, size_t v
 		prevp = cur;
 		if (bpf_map_lookup_elem(fd, cur, ctx->percpu_buf))
 			continue; /* deleted meanwhile (never by us) */
-		row(ctx, cur, ctx->percpu_buf, n++);
+		if (row(ctx, cur, ctx->percpu_buf, n++) < 0)
+			return -ENOMEM;
 	}
 	return n;
 }
@@ -389,10 +405,14 @@ static void blk_name(const struct pw_env *env, uint32_t major, uint32_t minor, c
 		memcpy(name, base, strlen(base) + 1);
 }
 
-static void blk_row(struct pw_bpf_ctx *ctx, const void *key, const void *values, uint32_t i)
+static int blk_row(struct pw_bpf_ctx *ctx, const void *key, const void *values, uint32_t i)
 {
 	const struct pw_blk_counters *v = values;
-	struct pw_blk_row *row = &ctx->blk_cur[i];
+	struct pw_blk_row *row;
+
+	if (pw_array_reserve(&ctx->blk_cur, &ctx->cap_blk_cur, i + 1, sizeof(*ctx->blk_cur)) < 0)
+		return -ENOMEM;
+	row = &ctx->blk_cur[i];
 
 	memset(row, 0, sizeof(*row));
 	memcpy(&row->dev, key, sizeof(row->dev));
@@ -404,12 +424,13 @@ static void blk_row(struct pw_bpf_ctx *ctx, const void *key, const void *values,
 		row->c.errors += v[c].errors;
 		hist_add(&row->c.latency, &v[c].latency);
 	}
+	return 0;
 }
 
 static int read_block(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct pw_bpf *b, bool renew_names)
 {
 	long got = progs_idle(ctx, "pw_block_rq_issue", "pw_block_rq_complete")
-			   ? keep_rows(ctx->blk_cur, ctx->blk_prev, ctx->n_blk_prev, sizeof(*ctx->blk_cur))
+			   ? keep_rows(&ctx->blk_cur, &ctx->cap_blk_cur, ctx->blk_prev, ctx->n_blk_prev, sizeof(*ctx->blk_cur))
 			   : drain_hash(ctx, ctx->maps.blk_stats, sizeof(__u32), sizeof(struct pw_blk_counters),
 					PW_BPF_BLK_MAX, blk_row);
 	uint32_t n;
@@ -418,14 +439,16 @@ static int read_block(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct p
 	if (got < 0)
 		return (int)got;
 	n = (uint32_t)got;
-	qsort(ctx->blk_cur, n, sizeof(*ctx->blk_cur), cmp_blk);
+	if (n > 1) /* before its first row an array may still be NULL, which qsort must not get */
+		qsort(ctx->blk_cur, n, sizeof(*ctx->blk_cur), cmp_blk);
 	e = pw_array_reserve(&b->block, &b->cap_block, n, sizeof(*b->block));
 	if (e)
 		return e;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct pw_blk_row *cur = &ctx->blk_cur[i];
-		const struct pw_blk_row *prev = bsearch(cur, ctx->blk_prev, ctx->n_blk_prev,
-							sizeof(*ctx->blk_prev), cmp_blk);
+		const struct pw_blk_row *prev = ctx->n_blk_prev ? bsearch(cur, ctx->blk_prev, ctx->n_blk_prev,
+										 sizeof(*ctx->blk_prev), cmp_blk)
+							     : NULL;
 		static const struct pw_blk_row zero;
 		struct pw_bpf_blockdev *d = &b->block[i];
 
@@ -451,10 +474,7 @@ static int read_block(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct p
 		hist_copy(&d->latency_total, &cur->c.latency);
 	}
 	b->n_block = n;
-	struct pw_blk_row *t = ctx->blk_prev;
-
-	ctx->blk_prev = ctx->blk_cur;
-	ctx->blk_cur = t;
+	swap_rows(&ctx->blk_prev, &ctx->cap_blk_prev, &ctx->blk_cur, &ctx->cap_blk_cur);
 	ctx->n_blk_prev = n;
 	return 0;
 }
@@ -483,10 +503,14 @@ static void net_name(const struct pw_bpf_netif *f, char *name, size_t len)
 		snprintf(name, len, "if%u@netns%u", f->ifindex, f->netns);
 }
 
-static void net_row(struct pw_bpf_ctx *ctx, const void *key, const void *values, uint32_t i)
+static int net_row(struct pw_bpf_ctx *ctx, const void *key, const void *values, uint32_t i)
 {
 	const struct pw_net_counters *v = values;
-	struct pw_net_row *row = &ctx->net_cur[i];
+	struct pw_net_row *row;
+
+	if (pw_array_reserve(&ctx->net_cur, &ctx->cap_net_cur, i + 1, sizeof(*ctx->net_cur)) < 0)
+		return -ENOMEM;
+	row = &ctx->net_cur[i];
 
 	memset(row, 0, sizeof(*row));
 	memcpy(&row->key, key, sizeof(row->key));
@@ -496,12 +520,13 @@ static void net_row(struct pw_bpf_ctx *ctx, const void *key, const void *values,
 		row->c.rx_packets += v[c].rx_packets;
 		row->c.rx_bytes += v[c].rx_bytes;
 	}
+	return 0;
 }
 
 static int read_net(struct pw_bpf_ctx *ctx, struct pw_bpf *b, bool renew_names)
 {
 	long got = progs_idle(ctx, "pw_net_dev_xmit", "pw_netif_receive_skb")
-			   ? keep_rows(ctx->net_cur, ctx->net_prev, ctx->n_net_prev, sizeof(*ctx->net_cur))
+			   ? keep_rows(&ctx->net_cur, &ctx->cap_net_cur, ctx->net_prev, ctx->n_net_prev, sizeof(*ctx->net_cur))
 			   : drain_hash(ctx, ctx->maps.net_stats, sizeof(struct pw_net_key),
 					sizeof(struct pw_net_counters), PW_BPF_NET_MAX, net_row);
 	uint32_t n;
@@ -510,14 +535,16 @@ static int read_net(struct pw_bpf_ctx *ctx, struct pw_bpf *b, bool renew_names)
 	if (got < 0)
 		return (int)got;
 	n = (uint32_t)got;
-	qsort(ctx->net_cur, n, sizeof(*ctx->net_cur), cmp_net);
+	if (n > 1) /* before its first row an array may still be NULL, which qsort must not get */
+		qsort(ctx->net_cur, n, sizeof(*ctx->net_cur), cmp_net);
 	e = pw_array_reserve(&b->net, &b->cap_net, n, sizeof(*b->net));
 	if (e)
 		return e;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct pw_net_row *cur = &ctx->net_cur[i];
-		const struct pw_net_row *prev = bsearch(cur, ctx->net_prev, ctx->n_net_prev,
-							sizeof(*ctx->net_prev), cmp_net);
+		const struct pw_net_row *prev = ctx->n_net_prev ? bsearch(cur, ctx->net_prev, ctx->n_net_prev,
+										 sizeof(*ctx->net_prev), cmp_net)
+							     : NULL;
 		static const struct pw_net_row zero;
 		struct pw_bpf_netif *f = &b->net[i];
 
@@ -542,10 +569,7 @@ static int read_net(struct pw_bpf_ctx *ctx, struct pw_bpf *b, bool renew_names)
 		f->rx_bytes_total = cur->c.rx_bytes;
 	}
 	b->n_net = n;
-	struct pw_net_row *t = ctx->net_prev;
-
-	ctx->net_prev = ctx->net_cur;
-	ctx->net_cur = t;
+	swap_rows(&ctx->net_prev, &ctx->cap_net_prev, &ctx->net_cur, &ctx->cap_net_cur);
 	ctx->n_net_prev = n;
 	return 0;
 }

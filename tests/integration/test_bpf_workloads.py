@@ -5,6 +5,7 @@ measurement window (pwbpf.measure) and checks that the BPF counters saw at least
 much, where it happened: on the CPU the workload was pinned to, on the disk the file
 lives on, on the interface the packets left by.
 """
+import json
 import os
 import random
 import socket
@@ -180,3 +181,48 @@ def test_snapshot_reports_what_is_counted_and_why(schema):
     # cpu-clock as perf stat -a counts it: wall time times the online CPUs
     want = len(pwbpf.ONLINE_CPUS) * b["interval_s"] * 1000
     assert abs(perf["events"]["cpu-clock"]["value"] - want) < 0.02 * want
+
+
+SEND_EACH = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(int(sys.argv[1])):
+    for _ in range(i + 1):
+        s.sendto(b"p", (f"10.77.{i}.3", 9))
+"""
+
+
+@pytest.mark.parametrize("walk", HASH_READS)
+def test_many_interfaces_each_counted_apart(walk):
+    """40 veth pairs in a network namespace made for the test (no IPv6, a fixed neighbour:
+    only our packets leave them), pair i sending i + 1 packets: each interface is its own
+    row with exactly its count, however many rows the drain's arrays had to grow to."""
+    n_if = 40
+    ns = f"pwbpf{random.getrandbits(24):06x}"
+    subprocess.run(["ip", "netns", "add", ns], check=True, capture_output=True)
+    try:
+        subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
+                        "net.ipv6.conf.default.disable_ipv6=1"], check=True, capture_output=True)
+        batch = "".join(f"link add pwa{i} type veth peer name pwb{i}\naddr add 10.77.{i}.1/24 dev pwa{i}\n"
+                        f"link set pwa{i} up\nlink set pwb{i} up\n"
+                        f"neigh add 10.77.{i}.3 lladdr 02:00:00:00:00:01 dev pwa{i} nud permanent\n"
+                        for i in range(n_if))
+        subprocess.run(["ip", "-n", ns, "-batch", "-"], input=batch, text=True, check=True, capture_output=True)
+        links = json.loads(subprocess.run(["ip", "-n", ns, "-j", "link", "show"], check=True, capture_output=True,
+                                          text=True).stdout)
+        index = {link["ifname"]: link["ifindex"] for link in links}
+        netns = os.stat(f"/run/netns/{ns}").st_ino
+
+        def work():
+            subprocess.run(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c", SEND_EACH, str(n_if)],
+                           check=True, timeout=30)
+
+        snaps, _ = pwbpf.measure(work, env=HASH_READS[walk])
+        got = {i: pwbpf.keyed_sum(snaps, "net", f"if{index[f'pwa{i}']}@netns{netns}", "packets_sent")
+               for i in range(n_if)}
+        assert got == {i: i + 1 for i in range(n_if)}, got
+        recv = {i: pwbpf.keyed_sum(snaps, "net", f"if{index[f'pwb{i}']}@netns{netns}", "packets_recv")
+                for i in range(n_if)}
+        assert recv == got, recv
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
