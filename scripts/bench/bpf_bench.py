@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """What PerfWatch's eBPF collector costs the machine it watches (run as root).
 
-    scripts/bench/bpf_bench.py [--bin build/perfwatch] [--repeat 5] [--groups 5] [--loops 500]
+    scripts/bench/bpf_bench.py [--bin build/perfwatch] [--repeat 9] [--groups 5] [--loops 500]
 
 Two measurements, printed as one JSON object on stdout (progress on stderr):
 
@@ -17,9 +17,14 @@ Two measurements, printed as one JSON object on stdout (progress on stderr):
    programs over all CPU time of the interval: what the kernel side took, under that load.
 
 2. "messaging": the wall time of `perf bench sched messaging -g G -l L` with PerfWatch
-   attached (`perfwatch --json`, default 5 s interval, its BPF programs loaded) and not,
-   run alternately `repeat` times each; medians, and the slowdown of the medians in
-   percent ("slowdown_percent"; negative means noise larger than the cost).
+   attached (`perfwatch --json`, default 5 s interval, its BPF programs loaded and its
+   start-up over) and not, `repeat` pairs in ABBA order; medians, and the slowdown of the
+   medians in percent ("slowdown_percent"; negative means noise larger than the cost), and
+   the median of the pairs' own slowdowns ("paired_slowdown_percent").
+
+3. "pipe_pinned": the worst case, `perf bench sched pipe` with both ends on one CPU
+   (nothing but context switches): microseconds per round trip detached, attached, and
+   attached with BPF run-time statistics left off (PW_BPF_NO_STATS=1), in rotating order.
 
 Other BPF programs attached to the same tracepoints (another PerfWatch, say) slow both
 arms alike; "foreign_pw_programs" counts PerfWatch programs of other processes seen at
@@ -33,6 +38,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -71,18 +77,32 @@ def foreign_pw_programs():
 
 
 class Attached:
-    """perfwatch --json running in the background with its programs attached."""
+    """perfwatch --json running in the background with its programs attached, past its
+    start-up: the first snapshot printed (programs loaded, per-CPU timers armed, the first
+    collection done), so that what a workload run beside it pays is the steady state."""
 
-    def __init__(self, binary, args=()):
+    def __init__(self, binary, args=(), settle_s=0.3, min_progs=5, env=None):
         self.cmd = [binary, "--json", "--count", "1000000", *args]
+        self.settle_s = settle_s
+        self.min_progs = min_progs
+        self.env = env
+
+    def _fail(self, what):
+        self.p.kill()  # before reading stderr to its end
+        raise RuntimeError(f"perfwatch {what}: {self.p.stderr.read().decode()}")
 
     def __enter__(self):
-        self.p = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.p = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env)
         deadline = time.time() + 30
-        while len(prog_ids_held_by(self.p.pid)) < 5:
+        while len(prog_ids_held_by(self.p.pid)) < self.min_progs:
             if self.p.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"perfwatch did not attach: {self.p.stderr.read().decode()}")
+                self._fail("did not attach")
             time.sleep(0.05)
+        if not self.p.stdout.readline():
+            self._fail("printed no snapshot")
+        # the later snapshots drained, so that a full pipe never stops it
+        threading.Thread(target=self.p.stdout.read, daemon=True).start()
+        time.sleep(self.settle_s)
         return self
 
     def __exit__(self, *exc):
@@ -92,6 +112,44 @@ class Attached:
         except subprocess.TimeoutExpired:
             self.p.kill()
             self.p.wait()
+
+
+def pipe_pinned(cpu, loops):
+    """Microseconds per round trip of `perf bench sched pipe` with both ends on one CPU:
+    nothing but context switches (two per round trip), the worst case for a program on
+    sched_switch."""
+    p = subprocess.run(["taskset", "-c", str(cpu), "perf", "bench", "sched", "pipe", "-l", str(loops)],
+                       capture_output=True, text=True, check=True, timeout=600)
+    m = re.search(r"([0-9.]+)\s+usecs/op", p.stdout + p.stderr)
+    if not m:
+        raise RuntimeError(f"no 'usecs/op' in perf bench output: {p.stdout}{p.stderr}")
+    return float(m.group(1))
+
+
+def pipe_arms(binary, repeat, loops):
+    """pipe_pinned() detached, attached, and attached with BPF run-time stats left off
+    (they wrap every run of every BPF program on the machine in two clock reads), in a
+    rotating order."""
+    cpu = sorted(os.sched_getaffinity(0))[0]
+    arms = {"detached": None, "attached": {}, "attached_no_bpf_stats": {"PW_BPF_NO_STATS": "1"}}
+    got = {k: [] for k in arms}
+    pipe_pinned(cpu, loops)  # warm-up
+    names = list(arms)
+    for i in range(repeat):
+        for k in names[i % 3:] + names[:i % 3]:
+            if arms[k] is None:
+                got[k].append(pipe_pinned(cpu, loops))
+            else:
+                with Attached(binary, env={**os.environ, **arms[k]}):
+                    got[k].append(pipe_pinned(cpu, loops))
+        log(f"  round {i + 1}: " + ", ".join(f"{k} {v[-1]:.3f} us" for k, v in got.items()))
+    med = {k: statistics.median(v) for k, v in got.items()}
+    return {"cpu": cpu, "loops": loops, "repeat": repeat, "us_per_round_trip": got,
+            "median_us": med,
+            "switches_per_s_detached": 2e6 / med["detached"],
+            "slowdown_percent": (med["attached"] - med["detached"]) / med["detached"] * 100.0,
+            "slowdown_no_bpf_stats_percent":
+                (med["attached_no_bpf_stats"] - med["detached"]) / med["detached"] * 100.0}
 
 
 def direct_io(seconds, where):
@@ -139,9 +197,10 @@ def ns_per_event(binary, interval, load):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bin", default=str(REPO / "build" / "perfwatch"))
-    ap.add_argument("--repeat", type=int, default=5, help="messaging runs per arm")
+    ap.add_argument("--repeat", type=int, default=9, help="messaging runs per arm")
     ap.add_argument("--groups", type=int, default=5, help="perf bench sched messaging -g")
     ap.add_argument("--loops", type=int, default=500, help="perf bench sched messaging -l")
+    ap.add_argument("--pipe-loops", type=int, default=300000, help="perf bench sched pipe -l (one CPU)")
     ap.add_argument("--interval", type=float, default=5.0, help="interval of the ns-per-event measurement")
     ap.add_argument("--io-dir", default=str(REPO / "build"), help="where the O_DIRECT load writes (a disk)")
     a = ap.parse_args()
@@ -161,18 +220,26 @@ def main():
     messaging(a.groups, a.loops)  # warm-up: page cache, allocator
     detached, attached = [], []
     for i in range(a.repeat):
-        detached.append(messaging(a.groups, a.loops))
-        with Attached(a.bin):
-            attached.append(messaging(a.groups, a.loops))
-        log(f"  run {i + 1}: detached {detached[-1]:.3f} s, attached {attached[-1]:.3f} s")
+        # ABBA: which arm runs first alternates, so a drift of the machine favours neither
+        for arm in (("detached", "attached") if i % 2 == 0 else ("attached", "detached")):
+            if arm == "detached":
+                detached.append(messaging(a.groups, a.loops))
+            else:
+                with Attached(a.bin):
+                    attached.append(messaging(a.groups, a.loops))
+        log(f"  pair {i + 1}: detached {detached[-1]:.3f} s, attached {attached[-1]:.3f} s")
     md, ma = statistics.median(detached), statistics.median(attached)
+    paired = statistics.median((x - d) / d * 100.0 for d, x in zip(detached, attached))
     result["messaging"] = {
         "groups": a.groups, "loops": a.loops, "repeat": a.repeat,
         "detached_s": detached, "attached_s": attached,
         "median_detached_s": md, "median_attached_s": ma,
         "slowdown_percent": (ma - md) / md * 100.0,
+        "paired_slowdown_percent": paired,
         "spread_detached_percent": (max(detached) - min(detached)) / md * 100.0,
     }
+    log(f"bpf_bench: pipe ping-pong on one CPU, -l {a.pipe_loops}, {a.repeat} rounds of three arms")
+    result["pipe_pinned"] = pipe_arms(a.bin, a.repeat, a.pipe_loops)
     result["machine"]["loadavg_at_end"] = os.getloadavg()[0]
     json.dump(result, sys.stdout, indent=1)
     print()

@@ -236,6 +236,24 @@ def test_piece_output_becomes_rows():
     assert rows == [{"figure": "page weight", "value": "123.4 KB in 5 files", "target": "< 250 KB"}]
 
 
+def test_bpf_bench_slowdowns_become_rows():
+    import pieces
+    obj = {"messaging": {"groups": 5, "loops": 500, "repeat": 9, "median_attached_s": 1.53,
+                         "median_detached_s": 1.5, "slowdown_percent": 2.0, "paired_slowdown_percent": 1.5,
+                         "spread_detached_percent": 20.0},
+           "pipe_pinned": {"cpu": 0, "repeat": 9, "switches_per_s_detached": 400000.0,
+                           "median_us": {"detached": 5.0, "attached": 5.4, "attached_no_bpf_stats": 5.25},
+                           "slowdown_percent": 8.0, "slowdown_no_bpf_stats_percent": 5.0}}
+    rows = {r["figure"]: r for r in pieces._bpf_rows(obj)}
+    m = rows["perf bench sched messaging -g 5 -l 500: slowdown with PerfWatch attached vs detached (medians of 9 each)"]
+    assert m["value"] == "+2.00 % (1.530 s vs 1.500 s; detached runs spread 20.0 %; median of the pairs +1.50 %)"
+    assert m["met"] is False  # 2.00 is not under 2
+    (p,) = [r for f, r in rows.items() if f.startswith("perf bench sched pipe")]
+    assert "400k context switches/s" in p["figure"]
+    assert p["value"] == ("+8.00 % (5.400 vs 5.000 µs per round trip); with BPF run-time statistics left off "
+                          "+5.00 % (5.250 µs)")
+
+
 def test_pieces_are_found_by_make_target_or_executable(tmp_path):
     import pieces
     (tmp_path / "mk").mkdir()
