@@ -40,35 +40,42 @@ def _in_ns(pid, *cmd):
     subprocess.run(["nsenter", "-t", str(pid), "-m", *cmd], check=True, timeout=10)
 
 
+def _snapshots(pw, n):
+    """The next n snapshots perfwatch --json prints."""
+    for _ in range(n):
+        line = pw.stdout.readline()
+        assert line, f"perfwatch ended early (rc {pw.poll()})"
+        yield json.loads(line)
+
+
+def _a_disk_mount(pw, n):
+    """The physical filesystems listed in the n-th snapshot (skips the test where there is none)."""
+    parts = list(_snapshots(pw, n))[-1]["disk"]["partitions"]
+    if not parts:
+        pytest.skip("no physical filesystem mounted here to bind")
+    return parts
+
+
 def test_mount_and_unmount_show_in_the_next_snapshots(mount_ns):
     pw = subprocess.Popen(["nsenter", "-t", str(mount_ns), "-m", PW_BIN, "--json", "-i", "0.2",
                            "--count", "60", "--perf-source", "none"],
                           stdout=subprocess.PIPE, text=True)
     target = tempfile.mkdtemp(prefix="pw-mnt-")
 
-    def snapshots(n):
-        for _ in range(n):
-            line = pw.stdout.readline()
-            assert line, f"perfwatch ended early (rc {pw.poll()})"
-            yield json.loads(line)
-
     try:
-        first = list(snapshots(2))[-1]
-        parts = first["disk"]["partitions"]
-        if not parts:
-            pytest.skip("no physical filesystem mounted here to bind")
+        parts = _a_disk_mount(pw, 2)
         assert target not in parts
         src = next(iter(parts))
         # a bind mount of a physical filesystem is a partition of its own (same device, type)
         _in_ns(mount_ns, "mount", "--bind", src, target)
         # one snapshot may have been collected before the mount: the one after it must see it
-        seen = [target in s["disk"]["partitions"] for s in snapshots(2)]
+        seen = [target in s["disk"]["partitions"] for s in _snapshots(pw, 2)]
         assert seen[-1], f"{target} (bind of {src}) not in the snapshots after the mount: {seen}"
-        assert all(target in s["disk"]["partitions"] for s in snapshots(3)), "listed, then lost"
+        assert all(target in s["disk"]["partitions"] for s in _snapshots(pw, 3)), "listed, then lost"
         _in_ns(mount_ns, "umount", target)
-        seen = [target in s["disk"]["partitions"] for s in snapshots(2)]
+        seen = [target in s["disk"]["partitions"] for s in _snapshots(pw, 2)]
         assert not seen[-1], f"{target} still listed after its unmount: {seen}"
-        assert not any(target in s["disk"]["partitions"] for s in snapshots(3))
+        assert not any(target in s["disk"]["partitions"] for s in _snapshots(pw, 3))
     finally:
         pw.kill()
         pw.wait()
@@ -117,26 +124,17 @@ def test_a_stalled_fuse_mount_over_a_disk_costs_the_disk_section_alone(mount_ns,
     os.mkdir(below)
     fuse_fd = None
 
-    def snapshots(n):
-        for _ in range(n):
-            line = pw.stdout.readline()
-            assert line, f"perfwatch ended early (rc {pw.poll()})"
-            yield json.loads(line)
-
     try:
-        first = list(snapshots(3))[-1]
-        parts = first["disk"]["partitions"]
-        if not parts:
-            pytest.skip("no physical filesystem mounted here to bind")
+        parts = _a_disk_mount(pw, 3)
         _in_ns(mount_ns, "mount", "--bind", next(iter(parts)), below)
-        assert below in list(snapshots(2))[-1]["disk"]["partitions"]
+        assert below in list(_snapshots(pw, 2))[-1]["disk"]["partitions"]
         assert "pw-disk" not in _threads(pw.pid).values(), "nothing can block: no disk thread"
 
         fuse_fd = os.open("/dev/fuse", os.O_RDWR)
         subprocess.run(["nsenter", "-t", str(mount_ns), "-m", sys.executable, "-c", MOUNT_STALLED_FUSE,
                         str(fuse_fd), top], check=True, timeout=10, pass_fds=[fuse_fd])
         t0 = time.monotonic()
-        late = list(snapshots(10))
+        late = list(_snapshots(pw, 10))
         took = time.monotonic() - t0
         assert took < 10 * interval + 2, f"10 snapshots took {took:.1f} s at a {interval} s interval"
         last = late[-1]
@@ -152,7 +150,7 @@ def test_a_stalled_fuse_mount_over_a_disk_costs_the_disk_section_alone(mount_ns,
         os.close(fuse_fd)
         fuse_fd = None
         _in_ns(mount_ns, "umount", "--lazy", top)
-        back = list(snapshots(10))
+        back = list(_snapshots(pw, 10))
         assert back[-1]["disk"] is not None and "disk" not in back[-1]["errors"], back[-1]["errors"]
         assert below in back[-1]["disk"]["partitions"]
     finally:
