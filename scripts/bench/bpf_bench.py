@@ -126,23 +126,30 @@ def pipe_pinned(cpu, loops):
     return float(m.group(1))
 
 
-def pipe_arms(binary, repeat, loops):
-    """pipe_pinned() detached, attached, and attached with BPF run-time stats left off
-    (they wrap every run of every BPF program on the machine in two clock reads), in a
-    rotating order."""
-    cpu = sorted(os.sched_getaffinity(0))[0]
-    arms = {"detached": None, "attached": {}, "attached_no_bpf_stats": {"PW_BPF_NO_STATS": "1"}}
-    got = {k: [] for k in arms}
-    pipe_pinned(cpu, loops)  # warm-up
+def interleaved(binary, arms, work, repeat, unit):
+    """work() `repeat` times in each arm, the arms' order rotating each round (ABBA for
+    two), so that a drift of the machine favours none. arms: name -> None (detached) or the
+    environment added to an attached perfwatch's."""
     names = list(arms)
+    got = {k: [] for k in names}
     for i in range(repeat):
-        for k in names[i % 3:] + names[:i % 3]:
+        for k in names[i % len(names):] + names[:i % len(names)]:
             if arms[k] is None:
-                got[k].append(pipe_pinned(cpu, loops))
+                got[k].append(work())
             else:
                 with Attached(binary, env={**os.environ, **arms[k]}):
-                    got[k].append(pipe_pinned(cpu, loops))
-        log(f"  round {i + 1}: " + ", ".join(f"{k} {v[-1]:.3f} us" for k, v in got.items()))
+                    got[k].append(work())
+        log(f"  round {i + 1}: " + ", ".join(f"{k} {v[-1]:.3f} {unit}" for k, v in got.items()))
+    return got
+
+
+def pipe_arms(binary, repeat, loops):
+    """pipe_pinned() detached, attached, and attached with BPF run-time stats left off
+    (they wrap every run of every BPF program on the machine in two clock reads)."""
+    cpu = sorted(os.sched_getaffinity(0))[0]
+    pipe_pinned(cpu, loops)  # warm-up
+    got = interleaved(binary, {"detached": None, "attached": {}, "attached_no_bpf_stats": {"PW_BPF_NO_STATS": "1"}},
+                      lambda: pipe_pinned(cpu, loops), repeat, "us")
     med = {k: statistics.median(v) for k, v in got.items()}
     return {"cpu": cpu, "loops": loops, "repeat": repeat, "us_per_round_trip": got,
             "median_us": med,
@@ -218,16 +225,8 @@ def main():
 
     log(f"bpf_bench: messaging -g {a.groups} -l {a.loops}, {a.repeat} runs detached and attached, alternating")
     messaging(a.groups, a.loops)  # warm-up: page cache, allocator
-    detached, attached = [], []
-    for i in range(a.repeat):
-        # ABBA: which arm runs first alternates, so a drift of the machine favours neither
-        for arm in (("detached", "attached") if i % 2 == 0 else ("attached", "detached")):
-            if arm == "detached":
-                detached.append(messaging(a.groups, a.loops))
-            else:
-                with Attached(a.bin):
-                    attached.append(messaging(a.groups, a.loops))
-        log(f"  pair {i + 1}: detached {detached[-1]:.3f} s, attached {attached[-1]:.3f} s")
+    got = interleaved(a.bin, {"detached": None, "attached": {}}, lambda: messaging(a.groups, a.loops), a.repeat, "s")
+    detached, attached = got["detached"], got["attached"]
     md, ma = statistics.median(detached), statistics.median(attached)
     paired = statistics.median((x - d) / d * 100.0 for d, x in zip(detached, attached))
     result["messaging"] = {

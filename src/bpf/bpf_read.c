@@ -314,6 +314,19 @@ static long keep_rows(void *cur_ptr, uint32_t *cap_cur, const void *prev, uint32
 	return n;
 }
 
+/* qsort() and bsearch() for row arrays that may be empty, and NULL before their first row */
+static void sort_rows(void *rows, uint32_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(rows, n, size, cmp);
+}
+
+static const void *find_row(const void *key, const void *rows, uint32_t n, size_t size,
+			    int (*cmp)(const void *, const void *))
+{
+	return n ? bsearch(key, rows, n, size, cmp) : NULL;
+}
+
 /* The current rows become the previous ones; the old previous array is reused as current. */
 static void swap_rows(void *prev_ptr, uint32_t *cap_prev, void *cur_ptr, uint32_t *cap_cur)
 {
@@ -439,16 +452,14 @@ static int read_block(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct p
 	if (got < 0)
 		return (int)got;
 	n = (uint32_t)got;
-	if (n > 1) /* before its first row an array may still be NULL, which qsort must not get */
-		qsort(ctx->blk_cur, n, sizeof(*ctx->blk_cur), cmp_blk);
+	sort_rows(ctx->blk_cur, n, sizeof(*ctx->blk_cur), cmp_blk);
 	e = pw_array_reserve(&b->block, &b->cap_block, n, sizeof(*b->block));
 	if (e)
 		return e;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct pw_blk_row *cur = &ctx->blk_cur[i];
-		const struct pw_blk_row *prev = ctx->n_blk_prev ? bsearch(cur, ctx->blk_prev, ctx->n_blk_prev,
-										 sizeof(*ctx->blk_prev), cmp_blk)
-							     : NULL;
+		const struct pw_blk_row *prev = find_row(cur, ctx->blk_prev, ctx->n_blk_prev,
+							 sizeof(*ctx->blk_prev), cmp_blk);
 		static const struct pw_blk_row zero;
 		struct pw_bpf_blockdev *d = &b->block[i];
 
@@ -535,16 +546,14 @@ static int read_net(struct pw_bpf_ctx *ctx, struct pw_bpf *b, bool renew_names)
 	if (got < 0)
 		return (int)got;
 	n = (uint32_t)got;
-	if (n > 1) /* before its first row an array may still be NULL, which qsort must not get */
-		qsort(ctx->net_cur, n, sizeof(*ctx->net_cur), cmp_net);
+	sort_rows(ctx->net_cur, n, sizeof(*ctx->net_cur), cmp_net);
 	e = pw_array_reserve(&b->net, &b->cap_net, n, sizeof(*b->net));
 	if (e)
 		return e;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct pw_net_row *cur = &ctx->net_cur[i];
-		const struct pw_net_row *prev = ctx->n_net_prev ? bsearch(cur, ctx->net_prev, ctx->n_net_prev,
-										 sizeof(*ctx->net_prev), cmp_net)
-							     : NULL;
+		const struct pw_net_row *prev = find_row(cur, ctx->net_prev, ctx->n_net_prev,
+							 sizeof(*ctx->net_prev), cmp_net);
 		static const struct pw_net_row zero;
 		struct pw_bpf_netif *f = &b->net[i];
 
