@@ -147,6 +147,13 @@ static __always_inline struct pw_drops *drops_ctr(void)
 	return s ? &s->drops : NULL;
 }
 
+/* After the map change it announces: see struct pw_map_writes. */
+static __always_inline void wrote(__u64 *counter)
+{
+	asm volatile("" ::: "memory");
+	(*counter)++;
+}
+
 static __always_inline int task_cpu(struct task_struct *t)
 {
 	if (bpf_core_field_exists(t->thread_info.cpu))
@@ -295,6 +302,7 @@ int BPF_PROG(pw_block_rq_complete, struct request *rq, blk_status_t error, unsig
 {
 	__u64 key = (__u64)rq, *start, now;
 	struct pw_blk_counters *s;
+	struct pw_cpu_slot *slot;
 	bool final;
 	__u32 dev, op;
 
@@ -327,6 +335,9 @@ int BPF_PROG(pw_block_rq_complete, struct request *rq, blk_status_t error, unsig
 			if (now > *start)
 				hist_add(&s->latency, now - *start);
 		}
+		slot = cpu_slot();
+		if (slot)
+			wrote(&slot->writes.blk);
 	}
 	if (final)
 		bpf_map_delete_elem(&blk_start, &key);
@@ -356,6 +367,14 @@ static __always_inline struct pw_net_counters *net_ctr(struct net_device *dev)
 	return n;
 }
 
+static __always_inline void net_wrote(void)
+{
+	struct pw_cpu_slot *s = cpu_slot();
+
+	if (s)
+		wrote(&s->writes.net);
+}
+
 SEC("tp_btf/net_dev_xmit")
 int BPF_PROG(pw_net_dev_xmit, struct sk_buff *skb, int rc, struct net_device *dev, unsigned int skb_len)
 {
@@ -367,6 +386,7 @@ int BPF_PROG(pw_net_dev_xmit, struct sk_buff *skb, int rc, struct net_device *de
 	if (n) {
 		n->tx_packets++;
 		n->tx_bytes += skb_len;
+		net_wrote();
 	}
 	return 0;
 }
@@ -392,6 +412,7 @@ int BPF_PROG(pw_netif_receive_skb, struct sk_buff *skb)
 	if (n) {
 		n->rx_packets++;
 		n->rx_bytes += len;
+		net_wrote();
 	}
 	return 0;
 }

@@ -68,6 +68,17 @@ struct pw_drops {
 	__u64 net_full;       /* packets not counted: interface map full */
 };
 
+/*
+ * Bumped after every change a program makes to blk_stats or net_stats, on the CPU that
+ * made it: a map whose sum over the CPUs has not moved since userspace last read it holds
+ * what that read got, and is not read again (src/bpf/bpf_read.c). Bumped after the map
+ * change, so a read that sees the old sum has at worst missed a change it reads next time.
+ */
+struct pw_map_writes {
+	__u64 blk; /* tp_btf/block_rq_complete: counts added to blk_stats */
+	__u64 net; /* tp_btf/net_dev_xmit, tp_btf/netif_receive_skb: counts added to net_stats */
+};
+
 /* Who read a CPU's perf events into its slot. */
 enum pw_pmu_read_by {
 	PW_PMU_READ_BY_TIMER = 1,  /* its timer, at the tick */
@@ -84,6 +95,7 @@ enum pw_pmu_read_by {
 struct pw_cpu_slot {
 	struct pw_cpu_counters counters;
 	struct pw_drops drops;
+	struct pw_map_writes writes;
 	struct pw_hist runq;                  /* run-queue latency (sched_switch) */
 	struct pw_pmu_value pmu[PW_PMU_SLOTS]; /* written by pw_read_pmu, or by sched_switch when asked */
 	__u64 pmu_gen;                        /* the pw_pmu_request that pmu[] answers (written last) */

@@ -33,6 +33,7 @@ enum {
 	OPT_SYS_ROOT,
 	OPT_PERF_BINARY,
 	OPT_MAX_CLIENTS,
+	OPT_BPF_STATS,
 };
 
 static const struct option long_options[] = {
@@ -55,6 +56,7 @@ static const struct option long_options[] = {
 	{ "proc-root", required_argument, NULL, OPT_PROC_ROOT },
 	{ "sys-root", required_argument, NULL, OPT_SYS_ROOT },
 	{ "perf-binary", required_argument, NULL, OPT_PERF_BINARY },
+	{ "bpf-stats", no_argument, NULL, OPT_BPF_STATS },
 	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -79,6 +81,10 @@ void pw_print_usage(FILE *f)
 		"  --perf-source SRC      auto|bpf|perf-stat|none (default auto: bpf, then\n"
 		"                         perf-stat, then none)\n"
 		"  --perf-binary PATH     the perf program for the perf-stat source (default: from PATH)\n"
+		"  --bpf-stats            turn on the kernel's BPF run-time statistics while running, for\n"
+		"                         each program's runs and ns per run (off by default: they add\n"
+		"                         two clock reads to every run of every BPF program on the host;\n"
+		"                         needs CAP_SYS_ADMIN, or sysctl kernel.bpf_stats_enabled=1)\n"
 		"\n"
 		"Server:\n"
 		"  --listen ADDR:PORT     where to serve (default " PW_DEFAULT_LISTEN "). Any address other\n"
@@ -243,6 +249,9 @@ int pw_parse_options(int argc, char **argv, struct pw_options *o)
 			break;
 		case OPT_NO_PER_CPU:
 			o->no_per_cpu_metrics = true;
+			break;
+		case OPT_BPF_STATS:
+			o->bpf_stats = true;
 			break;
 		case OPT_PROC_ROOT:
 			o->proc_root = optarg;

@@ -30,6 +30,7 @@ struct pw_options {
 	enum pw_log_level log_level;
 	const char *log_file;   /* --log-file PATH: log there instead of stderr; SIGHUP reopens it */
 	bool no_per_cpu_metrics;
+	bool bpf_stats;         /* --bpf-stats: hold the kernel's BPF run-time statistics on */
 	const char *proc_root;  /* --proc-root DIR (tests and benchmarks: a fixture tree) */
 	const char *sys_root;   /* --sys-root DIR */
 	const char *perf_path;  /* --perf-binary PATH (default: resolved from PATH at start) */

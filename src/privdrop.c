@@ -212,8 +212,8 @@ static size_t add(char *out, size_t len, size_t used, const char *text)
 	return used + (n > 0 ? (size_t)n : 0);
 }
 
-void pw_caps_consequences(bool want_bpf, bool want_perf_stat, long long perf_paranoid, char *serious,
-			  size_t serious_len, char *minor, size_t minor_len)
+void pw_caps_consequences(bool want_bpf, bool want_bpf_stats, bool want_perf_stat, long long perf_paranoid,
+			  char *serious, size_t serious_len, char *minor, size_t minor_len)
 {
 	/* what the kernel checks: bpf_capable() and perfmon_capable() accept CAP_SYS_ADMIN too */
 	bool admin = pw_has_cap(CAP_SYS_ADMIN);
@@ -241,6 +241,6 @@ void pw_caps_consequences(bool want_bpf, bool want_perf_stat, long long perf_par
 				 "kernel.perf_event_paranoid=%lld: the perf section will be unavailable", perf_paranoid);
 		s = add(serious, serious_len, s, text);
 	}
-	if (want_bpf && bpf && perfmon && !admin)
+	if (want_bpf_stats && bpf && perfmon && !admin)
 		add(minor, minor_len, 0, "no CAP_SYS_ADMIN: BPF run-time statistics only if sysctl kernel.bpf_stats_enabled=1");
 }

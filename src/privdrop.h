@@ -47,11 +47,12 @@ bool pw_bpf_needs_cap(void);
 
 /*
  * What this process cannot do for want of a capability, in words, given what the
- * perf section may use (--perf-source) and kernel.perf_event_paranoid:
+ * perf section may use (--perf-source), whether BPF run-time statistics are asked for
+ * (--bpf-stats) and kernel.perf_event_paranoid:
  * `serious` gets what costs collection (no eBPF, no perf events), `minor` the rest.
  * Either is "" when nothing is missing.
  */
-void pw_caps_consequences(bool want_bpf, bool want_perf_stat, long long perf_paranoid, char *serious,
-			  size_t serious_len, char *minor, size_t minor_len);
+void pw_caps_consequences(bool want_bpf, bool want_bpf_stats, bool want_perf_stat, long long perf_paranoid,
+			  char *serious, size_t serious_len, char *minor, size_t minor_len);
 
 #endif

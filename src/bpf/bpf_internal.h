@@ -33,7 +33,6 @@ struct pw_bpf_prog_state {
 	bool arms_timers; /* pw_arm_pmu_timer: loaded, attached only while arming */
 	char why[PW_BPF_WHY_MAX];
 	uint64_t prev_run_cnt, prev_run_time_ns;
-	bool idle; /* its run count was read this interval and did not move (stats on) */
 };
 
 struct pw_pmu_slot {
@@ -130,6 +129,8 @@ struct pw_bpf_ctx {
 	struct pw_blk_row *blk_prev, *blk_cur;   /* sorted by dev */
 	uint32_t n_net_prev, cap_net_prev, cap_net_cur;
 	struct pw_net_row *net_prev, *net_cur;   /* sorted by key */
+	bool rows_read;                          /* blk_prev and net_prev hold a read of the maps */
+	struct pw_map_writes writes_read;        /* the writes summed over the CPUs before that read */
 	void *percpu_buf;                        /* a batch of per-CPU hash values, all CPUs */
 	bool batch_ok;                           /* batch lookups work here (until one fails) */
 };
@@ -147,7 +148,6 @@ void pw_bpf_lskel_destroy(struct pw_bpf_ctx *ctx); /* closes what pw_bpf_lskel_l
 
 int pw_bpf_load(struct pw_bpf_ctx *ctx, const struct pw_env *env, char *err, size_t errlen);
 void pw_bpf_unload(struct pw_bpf_ctx *ctx);
-bool pw_bpf_stats_enabled(const struct pw_bpf_ctx *ctx, const struct pw_env *env);
 int pw_bpf_read(struct pw_bpf_ctx *ctx, const struct pw_env *env, struct snapshot *out,
 		char *err, size_t errlen);
 /*

@@ -33,7 +33,6 @@
 #include "util/readfile.h"
 
 /* Environment knobs (documented in README "eBPF collector"). */
-#define PW_BPF_NO_STATS_ENV "PW_BPF_NO_STATS" /* 1: leave BPF run-time stats as they are */
 
 /*
  * libbpf reports through one process-wide print callback without a user pointer. Library
@@ -439,17 +438,19 @@ static void open_perf_events(struct pw_bpf_ctx *ctx, const struct pw_env *env)
 }
 
 /*
- * BPF run-time stats for self-accounting. Our own BPF_ENABLE_STATS reference keeps them on
- * for as long as we run, whoever else turns them off; without CAP_SYS_ADMIN only the
- * sysctl can, and each read looks at it again (pw_bpf_stats_enabled).
+ * BPF run-time stats for self-accounting, with --bpf-stats: off by default, because the
+ * kernel then times every run of every BPF program on the host (two clock reads, ~100 ns
+ * per run on this VM's sched_switch). Our own BPF_ENABLE_STATS reference keeps them on for
+ * as long as we run, whoever else turns them off. Without it, or without CAP_SYS_ADMIN,
+ * the sysctl decides: the run counts move while it has them on (read_programs).
  */
-static void enable_stats(struct pw_bpf_ctx *ctx)
+static void enable_stats(struct pw_bpf_ctx *ctx, const struct pw_env *env)
 {
 	int fd;
 
 	ctx->stats_fd = -1;
-	if (env_is_1(PW_BPF_NO_STATS_ENV)) {
-		pw_bpf_why(ctx->stats_why, "left off (" PW_BPF_NO_STATS_ENV "=1); kernel.bpf_stats_enabled=1 turns them on");
+	if (!env->opts || !env->opts->bpf_stats) {
+		pw_bpf_why(ctx->stats_why, "off (--bpf-stats, or sysctl kernel.bpf_stats_enabled=1, turns them on)");
 		return;
 	}
 	fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
@@ -459,15 +460,6 @@ static void enable_stats(struct pw_bpf_ctx *ctx)
 		return;
 	}
 	ctx->stats_fd = fd;
-}
-
-bool pw_bpf_stats_enabled(const struct pw_bpf_ctx *ctx, const struct pw_env *env)
-{
-	unsigned long long on = 0;
-
-	if (ctx->stats_fd >= 0)
-		return true;
-	return pw_read_u64_at(env->proc_fd, "sys/kernel/bpf_stats_enabled", &on) == 0 && on;
 }
 
 /* What the maps cost: memlock from /proc/self/fdinfo of each map fd. */
@@ -637,7 +629,7 @@ int pw_bpf_load(struct pw_bpf_ctx *ctx, const struct pw_env *env, char *err, siz
 		e = -ENOTSUP;
 		goto out_unload;
 	}
-	enable_stats(ctx);
+	enable_stats(ctx, env);
 	account_maps(ctx, env);
 	choose_pmu_reading(ctx);
 	return 0;

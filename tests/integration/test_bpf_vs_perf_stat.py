@@ -21,12 +21,12 @@ PERF_EVENTS = ["cpu-clock", "task-clock", "context-switches", "cpu-migrations", 
                "minor-faults"]
 
 
-def _side_by_side(env=None, interval=2):
+def _side_by_side(env=None, interval=2, args=()):
     """One perfwatch interval, and perf stat's counts over the same wall-clock window."""
     with pwbpf.SteadyLoad():
         perf = pwbpf.PerfStatIntervals(PERF_EVENTS, seconds=2 * interval + 5)
         time.sleep(0.3)
-        first, (snap,), _ = pwbpf.measure_window(lambda: None, interval=interval, count=2, env=env)
+        first, (snap,), _ = pwbpf.measure_window(lambda: None, interval=interval, count=2, env=env, args=args)
         series = perf.finish()
     # the read that ends an interval happens just after the snapshot's timestamp
     counts = pwbpf.PerfStatIntervals.window(series, first["timestamp"], snap["timestamp"])
@@ -71,7 +71,8 @@ READ_PATHS = {
 @pytest.mark.parametrize("path", list(READ_PATHS))
 def test_standins_run_the_perf_event_path_and_agree(schema, path):
     env = dict(os.environ, PW_TEST_SOFTWARE_EVENTS="1", **READ_PATHS[path])
-    snap, perf = _side_by_side(env=env)
+    # the reader's run count tells where the readings came from: it needs run-time stats
+    snap, perf = _side_by_side(env=env, args=("--bpf-stats",))
     validate(snap, schema)
     p, b = snap["perf"], snap["bpf"]
     assert b["stats"]["enabled"], b["stats"]["error"]

@@ -168,11 +168,7 @@ def test_snapshot_reports_what_is_counted_and_why(schema):
     for name, p in b["programs"].items():
         assert p["attached"], (name, p["error"])
         assert p["error"] is None
-    assert b["programs"]["pw_sched_switch"]["runs"] > 0
-    if b["stats"]["enabled"]:
-        assert b["programs"]["pw_sched_switch"]["ns_per_run"] > 0
-    else:
-        assert b["stats"]["error"]
+    assert b["stats"]["enabled"] == _sysctl_bpf_stats(), b["stats"]
     # cpu_slots, blk_start, blk_stats, net_stats, pmu_events, .rodata, .bss
     assert b["maps"]["count"] >= 7 and b["maps"]["memory_bytes"] > 0
     assert [c["cpu"] for c in b["cpus"]] == pwbpf.ONLINE_CPUS
@@ -190,6 +186,61 @@ for i in range(int(sys.argv[1])):
     for _ in range(i + 1):
         s.sendto(b"p", (f"10.77.{i}.3", 9))
 """
+
+
+def _sysctl_bpf_stats():
+    return open("/proc/sys/kernel/bpf_stats_enabled").read().strip() == "1"
+
+
+@pytest.fixture
+def sysctl_bpf_stats():
+    """Sets kernel.bpf_stats_enabled for the test; puts the old value back."""
+    path = "/proc/sys/kernel/bpf_stats_enabled"
+    old = open(path).read().strip()
+
+    def set_to(on):
+        with open(path, "w") as f:
+            f.write("1" if on else "0")
+    yield set_to
+    set_to(old == "1")
+
+
+def _sched_switch(snaps):
+    return [s["bpf"]["programs"]["pw_sched_switch"] for s in snaps]
+
+
+def test_run_time_stats_stay_off_by_default(sysctl_bpf_stats):
+    # the kernel counts runs only while someone holds the stats on: the counts standing at
+    # 0 prove perfwatch did not turn them on (they cost every BPF program on the host)
+    sysctl_bpf_stats(False)
+    snaps, _ = pwbpf.measure(lambda: pwbpf.pingpong(2000, cpu=pwbpf.ONLINE_CPUS[0]), interval=1, count=3)
+    for s in snaps:
+        assert s["bpf"]["stats"]["enabled"] is False
+        assert "--bpf-stats" in s["bpf"]["stats"]["error"], s["bpf"]["stats"]
+    for p in _sched_switch(snaps):
+        assert p["runs"] is None and p["run_time_ns"] is None and p["ns_per_run"] is None, p
+        assert p["run_count_total"] == 0 and p["run_time_ns_total"] == 0, p
+
+
+def test_bpf_stats_flag_counts_every_run(sysctl_bpf_stats):
+    sysctl_bpf_stats(False)
+    snaps, _ = pwbpf.measure(lambda: pwbpf.pingpong(2000, cpu=pwbpf.ONLINE_CPUS[0]), interval=1, count=3, args=("--bpf-stats",))
+    for s in snaps:
+        assert s["bpf"]["stats"] == {"enabled": True, "error": None}
+    # 2000 round trips: two context switches each, at least, every one run through sched_switch
+    assert sum(p["runs"] for p in _sched_switch(snaps)) >= 4000
+    assert all(p["ns_per_run"] > 0 for p in _sched_switch(snaps))
+    # each run counts one switch; the two are read a moment apart, so close, not equal
+    runs, switches = sum(p["runs"] for p in _sched_switch(snaps)), pwbpf.event_sum(snaps, "context-switches")
+    assert abs(runs - switches) <= 0.02 * switches + 50, (runs, switches)
+
+
+def test_stats_turned_on_by_the_sysctl_are_used(sysctl_bpf_stats):
+    sysctl_bpf_stats(True)
+    snaps, _ = pwbpf.measure(lambda: pwbpf.pingpong(2000, cpu=pwbpf.ONLINE_CPUS[0]), interval=1, count=3)
+    for s in snaps:
+        assert s["bpf"]["stats"] == {"enabled": True, "error": None}
+    assert sum(p["runs"] for p in _sched_switch(snaps)) >= 4000
 
 
 @pytest.mark.parametrize("walk", HASH_READS)

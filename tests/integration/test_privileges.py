@@ -91,7 +91,8 @@ def test_cap_perfmon_alone_gives_the_perf_stat_fallback(system_user, schema):
 @needs_bpf
 @pytest.mark.parametrize("binary", binaries())
 def test_cap_bpf_and_cap_perfmon_are_the_whole_minimum(system_user, schema, binary):
-    snaps, log = json_as(system_user, ["bpf", "perfmon"], "--interval", "0.5", "--count", "3", binary=binary)
+    snaps, log = json_as(system_user, ["bpf", "perfmon"], "--interval", "0.5", "--count", "3", "--bpf-stats",
+                         binary=binary)
     assert_collects_everything_else(snaps, schema)
     assert set(snaps[-1]["errors"]) == set(), snaps[-1]["errors"]
     assert "capabilities: cap_perfmon,cap_bpf" in log, log
@@ -104,7 +105,7 @@ def test_cap_bpf_and_cap_perfmon_are_the_whole_minimum(system_user, schema, bina
         assert b["loader"]["kind"] == "light_skeleton", b["loader"]
         assert perf["events"]["context-switches"]["value"] > 0
         assert_socket_counts_by_bpf(s)
-    # the only thing missing: BPF run-time statistics, which need CAP_SYS_ADMIN
+    # the only thing missing: the BPF run-time statistics asked for, which need CAP_SYS_ADMIN
     assert "no CAP_SYS_ADMIN: BPF run-time statistics" in log, log
     # and after set-up it holds nothing: the maps and perf events it keeps reading need no capability
     assert "capabilities kept: none (perf source: bpf)" in log, log
@@ -203,6 +204,8 @@ def test_non_root_service_gives_up_its_capabilities_after_set_up(system_user, tm
         snap = api(d, "/api/snapshot")
         assert snap["errors"] == {} and snap["perf"]["source"] == "bpf", snap["errors"]
         assert d.stop() == 0
+    # without --bpf-stats nothing is missing, so nothing is said about run-time statistics
+    assert "run-time statistics" not in d.read_log(), d.read_log()
 
 
 def test_user_errors_are_clear(system_user):

@@ -43,7 +43,7 @@ Test(privdrop, describe_caps_and_consequences_as_root)
 		cr_skip_test("needs root");
 	pw_describe_caps(caps, sizeof(caps));
 	cr_expect(!strcmp(caps, "all") || !strncmp(caps, "all except ", 11), "%s", caps);
-	pw_caps_consequences(true, true, 2, serious, sizeof(serious), minor, sizeof(minor));
+	pw_caps_consequences(true, true, true, 2, serious, sizeof(serious), minor, sizeof(minor));
 	cr_expect_str_empty(serious);
 	cr_expect_str_empty(minor);
 }
