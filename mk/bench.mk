@@ -9,7 +9,15 @@ $(BENCH_FLOOR): $(BUILD)/obj/scripts/bench/procfs_floor.o $(BUILD)/libperfwatch.
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(filter-out %.h,$^) $(LDLIBS) -o $@
 
-bench: $(BENCH_FLOOR)
+# bpf_bench.py's floor of a program on sched_switch (scripts/bench/empty_switch_prog.c)
+BENCH_EMPTY_PROG := $(BUILD)/bench/empty_switch_prog
 
-# tests/integration/test_bench_tools.py runs the floor program for real
-integration: $(BENCH_FLOOR)
+$(BENCH_EMPTY_PROG): scripts/bench/empty_switch_prog.c
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LDFLAGS) -lbpf -o $@
+
+bench: $(BENCH_FLOOR) $(BENCH_EMPTY_PROG)
+
+# tests/integration/test_bench_tools.py runs the floor program and the empty one for real
+integration: $(BENCH_FLOOR) $(BENCH_EMPTY_PROG)

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -242,16 +243,59 @@ def test_bpf_bench_slowdowns_become_rows():
                          "median_detached_s": 1.5, "slowdown_percent": 2.0, "paired_slowdown_percent": 1.5,
                          "spread_detached_percent": 20.0},
            "pipe_pinned": {"cpu": 0, "repeat": 9, "switches_per_s_detached": 400000.0,
-                           "median_us": {"detached": 5.0, "attached": 5.4, "attached_no_bpf_stats": 5.25},
-                           "slowdown_percent": 8.0, "slowdown_no_bpf_stats_percent": 5.0}}
+                           "median_us": {"detached": 5.0, "attached": 5.25, "attached_bpf_stats": 5.4,
+                                         "perf_stat": 5.1, "empty_program": 5.2},
+                           "slowdown_percent": 5.0, "ns_per_switch": 125.0,
+                           "slowdown_bpf_stats_percent": 8.0, "ns_per_switch_bpf_stats": 200.0,
+                           "slowdown_perf_stat_percent": 2.0, "ns_per_switch_perf_stat": 50.0,
+                           "slowdown_empty_program_percent": 4.0, "ns_per_switch_empty_program": 100.0},
+           "ns_per_event": {"programs": {"pw_sched_switch": {"ns_per_run": 90.0, "runs": 10,
+                                                             "ns_per_run_above_floor": 30.0}},
+                            "stats_floor_ns": 60.0, "empty_sched_switch_ns_per_run": 70.0}}
     rows = {r["figure"]: r for r in pieces._bpf_rows(obj)}
     m = rows["perf bench sched messaging -g 5 -l 500: slowdown with PerfWatch attached vs detached (medians of 9 each)"]
     assert m["value"] == "+2.00 % (1.530 s vs 1.500 s; detached runs spread 20.0 %; median of the pairs +1.50 %)"
     assert m["met"] is False  # 2.00 is not under 2
     (p,) = [r for f, r in rows.items() if f.startswith("perf bench sched pipe")]
     assert "400k context switches/s" in p["figure"]
-    assert p["value"] == ("+8.00 % (5.400 vs 5.000 µs per round trip); with BPF run-time statistics left off "
-                          "+5.00 % (5.250 µs)")
+    assert p["value"] == ("+5.00 % (5.250 vs 5.000 µs per round trip: 125 ns per context switch); "
+                          "with --bpf-stats +8.00 % (5.400 µs: 200 ns); perf stat -I 5000 -a instead +2.00 % "
+                          "(5.100 µs: 50 ns); an empty BPF program on sched_switch alone +4.00 % (5.200 µs: 100 ns)")
+    sw = rows["ns per run of the sched_switch program (BPF stats, under perf bench sched messaging)"]
+    assert sw["value"] == "90 ns; an empty program on sched_switch 70 ns (BPF stats, their own clock reads included)"
+    assert sw["met"] is True
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="loading a BPF program needs root")
+def test_empty_switch_program_runs_on_every_switch_until_stopped():
+    # the floor bpf_bench.py compares PerfWatch's sched_switch program with
+    empty = BUILD / "bench" / "empty_switch_prog"
+    subprocess.run(["make", "--no-print-directory", f"BUILD={BUILD}", str(empty)], cwd=REPO, check=True,
+                   capture_output=True)
+    sys.path.insert(0, str(REPO / "scripts" / "bench"))
+    import bpf_bench
+    stats = Path("/proc/sys/kernel/bpf_stats_enabled")
+    old = stats.read_text().strip()
+    stats.write_text("1")  # run counts move only while stats are on
+    try:
+        with bpf_bench.EmptyProgram(str(empty), settle_s=0) as e:
+            (prog_id,) = bpf_bench.prog_ids_held_by(e.p.pid)
+            shown = json.loads(subprocess.run(["bpftool", "-j", "prog", "show", "id", str(prog_id)],
+                                              capture_output=True, text=True, check=True).stdout)
+            assert shown["type"] == "raw_tracepoint" and shown["name"] == "pw_bench_empty", shown
+            before = e.prog_stats()[0]
+            bpf_bench.pipe_pinned(sorted(os.sched_getaffinity(0))[0], 2000)
+            # two switches per round trip, each one a run
+            assert e.prog_stats()[0] - before >= 4000
+        assert e.p.returncode == 0
+        # the kernel frees a program after an RCU grace period: gone within moments
+        deadline = time.time() + 10
+        while prog_id in {p["id"] for p in json.loads(subprocess.run(
+                ["bpftool", "-j", "prog", "show"], capture_output=True, text=True, check=True).stdout)}:
+            assert time.time() < deadline, f"program {prog_id} still loaded after exit"
+            time.sleep(0.1)
+    finally:
+        stats.write_text(old)
 
 
 def test_pieces_are_found_by_make_target_or_executable(tmp_path):
