@@ -188,8 +188,14 @@ def test_soak(tmp_path, history):
     assert sessions >= CHURN_CLIENTS * SECONDS / 2, sessions  # they did come and go
     # flat: no fd left behind by 20 clients coming and going, RSS not creeping
     assert fds_after <= fds_before + TRANSIENT_FDS, (fds_before, fds_after)
-    assert max(s[2] - s[3] for s in samples) <= fds_before + TRANSIENT_FDS, samples
     q = max(1, len(samples) // 4)
+    # during the churn: a client that has just closed its end is no longer counted while the
+    # server may not have closed its own yet (and one mid-handshake is not counted yet), so
+    # one sample can read a few over; a leak raises the floor for good, so each quarter's
+    # lowest reading must stay level
+    for i in range(0, len(samples), q):
+        quarter = samples[i:i + q]
+        assert min(s[2] - s[3] for s in quarter) <= fds_before + TRANSIENT_FDS, (fds_before, quarter)
     rss_q2, rss_q4 = median([s[1] for s in samples[q:2 * q]]), median([s[1] for s in samples[-q:]])
     allowed = RSS_GROWTH_LIMIT
     if history:  # the snapshots between the two quarters' middles, each in the open chunk
