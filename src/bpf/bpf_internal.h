@@ -32,7 +32,7 @@ struct pw_bpf_prog_state {
 	bool reader;   /* pw_read_pmu: loaded, never attached */
 	bool arms_timers; /* pw_arm_pmu_timer: loaded, attached only while arming */
 	char why[PW_BPF_WHY_MAX];
-	uint64_t prev_run_cnt, prev_run_time_ns;
+	uint64_t prev_run_cnt, prev_run_time_ns, prev_recursion_misses;
 };
 
 struct pw_pmu_slot {

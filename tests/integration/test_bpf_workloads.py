@@ -236,10 +236,19 @@ def test_bpf_stats_flag_counts_every_run(sysctl_bpf_stats):
 
 
 def test_stats_turned_on_by_the_sysctl_are_used(sysctl_bpf_stats):
-    sysctl_bpf_stats(True)
-    snaps, _ = pwbpf.measure(lambda: pwbpf.pingpong(2000, cpu=pwbpf.ONLINE_CPUS[0]), interval=1, count=3)
+    # turned on while perfwatch runs: with stats off it reads only sched_switch's counters
+    # each cycle, and they moving is what makes it read every program's again
+    sysctl_bpf_stats(False)
+
+    def work():
+        sysctl_bpf_stats(True)
+        pwbpf.pingpong(2000, cpu=pwbpf.ONLINE_CPUS[0])
+    first, snaps, _ = pwbpf.measure_window(work, interval=1, count=3)
+    assert first["bpf"]["stats"]["enabled"] is False
     for s in snaps:
         assert s["bpf"]["stats"] == {"enabled": True, "error": None}
+        for name, p in s["bpf"]["programs"].items():
+            assert p["runs"] is not None and p["run_time_ns"] is not None, (name, p)
     assert sum(p["runs"] for p in _sched_switch(snaps)) >= 4000
 
 
