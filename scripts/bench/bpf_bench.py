@@ -89,6 +89,16 @@ def foreign_pw_programs():
     return sum(1 for prog in json.loads(p.stdout) if str(prog.get("name", "")).startswith("pw_"))
 
 
+def stop(p, sig=signal.SIGTERM):
+    """Stops a monitor the bench started: sig, then SIGKILL after 10 s."""
+    p.send_signal(sig)
+    try:
+        p.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
 class Attached:
     """perfwatch --json running in the background with its programs attached, PAUSE_S
     past its start-up, so that what a workload run beside it pays is the steady state."""
@@ -115,12 +125,7 @@ class Attached:
         return self
 
     def __exit__(self, *exc):
-        self.p.send_signal(signal.SIGTERM)
-        try:
-            self.p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait()
+        stop(self.p)
 
 
 class Detached:
@@ -153,12 +158,7 @@ class PerfStatAttached:
         return self
 
     def __exit__(self, *exc):
-        self.p.send_signal(signal.SIGINT)
-        try:
-            self.p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait()
+        stop(self.p, signal.SIGINT)  # perf stat prints its last interval on SIGINT
 
 
 class EmptyProgram:
@@ -185,12 +185,7 @@ class EmptyProgram:
         return info.get("run_cnt", 0), info.get("run_time_ns", 0)
 
     def __exit__(self, *exc):
-        self.p.send_signal(signal.SIGTERM)
-        try:
-            self.p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait()
+        stop(self.p)
 
 
 def pipe_pinned(cpu, loops):
