@@ -25,6 +25,8 @@ describe('reconnect', () => {
 		const errors = watchErrors(page);
 		await page.goto(daemon.url('/', { range: 300 }));
 		await waitFor(async () => (await connState(page)) === 'live', { what: 'live' });
+		// "live" is the socket open; the first snapshot may come a moment later
+		await waitFor(() => page.evaluate(() => document.body.dataset.seq !== undefined), { what: 'a snapshot drawn' });
 		const navigations = [];
 		page.on('framenavigated', (f) => navigations.push(f.url()));
 		const beforeStop = Number(await page.evaluate(() => document.body.dataset.seq));
