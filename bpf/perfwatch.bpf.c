@@ -147,11 +147,18 @@ static __always_inline struct pw_drops *drops_ctr(void)
 	return s ? &s->drops : NULL;
 }
 
-/* After the map change it announces: see struct pw_map_writes. */
-static __always_inline void wrote(__u64 *counter)
+/* After a change to blk_stats (net: net_stats), which it announces: see struct pw_map_writes. */
+static __always_inline void wrote(bool net)
 {
+	struct pw_cpu_slot *s = cpu_slot();
+
+	if (!s)
+		return;
 	asm volatile("" ::: "memory");
-	(*counter)++;
+	if (net)
+		s->writes.net++;
+	else
+		s->writes.blk++;
 }
 
 static __always_inline int task_cpu(struct task_struct *t)
@@ -302,7 +309,6 @@ int BPF_PROG(pw_block_rq_complete, struct request *rq, blk_status_t error, unsig
 {
 	__u64 key = (__u64)rq, *start, now;
 	struct pw_blk_counters *s;
-	struct pw_cpu_slot *slot;
 	bool final;
 	__u32 dev, op;
 
@@ -335,9 +341,7 @@ int BPF_PROG(pw_block_rq_complete, struct request *rq, blk_status_t error, unsig
 			if (now > *start)
 				hist_add(&s->latency, now - *start);
 		}
-		slot = cpu_slot();
-		if (slot)
-			wrote(&slot->writes.blk);
+		wrote(false);
 	}
 	if (final)
 		bpf_map_delete_elem(&blk_start, &key);
@@ -367,14 +371,6 @@ static __always_inline struct pw_net_counters *net_ctr(struct net_device *dev)
 	return n;
 }
 
-static __always_inline void net_wrote(void)
-{
-	struct pw_cpu_slot *s = cpu_slot();
-
-	if (s)
-		wrote(&s->writes.net);
-}
-
 SEC("tp_btf/net_dev_xmit")
 int BPF_PROG(pw_net_dev_xmit, struct sk_buff *skb, int rc, struct net_device *dev, unsigned int skb_len)
 {
@@ -386,7 +382,7 @@ int BPF_PROG(pw_net_dev_xmit, struct sk_buff *skb, int rc, struct net_device *de
 	if (n) {
 		n->tx_packets++;
 		n->tx_bytes += skb_len;
-		net_wrote();
+		wrote(true);
 	}
 	return 0;
 }
@@ -412,7 +408,7 @@ int BPF_PROG(pw_netif_receive_skb, struct sk_buff *skb)
 	if (n) {
 		n->rx_packets++;
 		n->rx_bytes += len;
-		net_wrote();
+		wrote(true);
 	}
 	return 0;
 }

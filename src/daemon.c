@@ -119,8 +119,8 @@ static void report_privileges(const struct pw_options *o)
 
 	pw_describe_caps(caps, sizeof(caps));
 	pw_log(level, "running as uid %u, capabilities: %s", (unsigned)geteuid(), caps);
-	pw_caps_consequences(want_bpf, want_bpf && o->bpf_stats, want_perf_stat, read_perf_paranoid(), serious, sizeof(serious), minor,
-			     sizeof(minor));
+	pw_caps_consequences(want_bpf, want_bpf && o->bpf_stats, want_perf_stat, read_perf_paranoid(), serious,
+			     sizeof(serious), minor, sizeof(minor));
 	if (serious[0])
 		pw_warn("%s", serious);
 	if (minor[0])

@@ -32,8 +32,6 @@
 #include "util/buf.h"
 #include "util/readfile.h"
 
-/* Environment knobs (documented in README "eBPF collector"). */
-
 /*
  * libbpf reports through one process-wide print callback without a user pointer. Library
  * code does not log: the callback stays silent except while pw_bpf_load() collects the
